@@ -1,0 +1,237 @@
+//! The command line: serve, migrate, user, token, demo.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use sea_orm::DatabaseConnection;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::Config;
+use crate::domain::roles::Role;
+use crate::http::AppState;
+use crate::services::{tokens, users};
+use crate::{db, demo};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "greenchip",
+    version,
+    about = "Tracks collected IT equipment through an e-waste recycling training workshop"
+)]
+pub struct Cli {
+    /// Database URL (default: DATABASE_URL, GREENCHIP_DATABASE_URL, then sqlite://greenchip.db).
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the service (the default).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and report them.
+    Migrate,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Fill the database with a small demo workshop.
+    Demo,
+}
+
+#[derive(Debug, Default, Args)]
+struct ServeArgs {
+    /// Address to listen on (default: GREENCHIP_ADDR, then 127.0.0.1:8080).
+    #[arg(long)]
+    addr: Option<SocketAddr>,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create an account; prints a generated password once when none is given.
+    Add {
+        #[arg(long)]
+        role: Role,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user and print it once.
+    Create {
+        #[arg(long)]
+        user: String,
+        /// What the token is for.
+        #[arg(long, default_value = "command line")]
+        name: String,
+    },
+}
+
+impl clap::ValueEnum for Role {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Role::ALL
+    }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
+    }
+}
+
+/// Parses the command line and runs it; errors are printed as one line.
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let mut config = match Config::load() {
+        Ok(config) => config,
+        Err(error) => return fail(format!("configuration: {error}")),
+    };
+    if let Some(url) = cli.database_url {
+        config.database_url = url;
+    }
+    init_tracing(&config.log);
+    let outcome = match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => {
+            if let Some(addr) = args.addr {
+                config.addr = addr;
+            }
+            serve(config).await
+        }
+        Command::Migrate => migrate(&config).await,
+        Command::User(UserCommand::Add {
+            role,
+            name,
+            display_name,
+            email,
+            password,
+        }) => {
+            with_db(&config, |db| async move {
+                let new = users::NewUser {
+                    name,
+                    display_name,
+                    email,
+                    role,
+                    password,
+                };
+                let created = users::create(&db, new, None).await?;
+                println!("created {} “{}”", created.user.role, created.user.name);
+                if let Some(badge) = &created.user.badge_code {
+                    println!("badge: {badge}");
+                }
+                if let Some(password) = created.generated_password {
+                    println!("password: {password}");
+                }
+                Ok(())
+            })
+            .await
+        }
+        Command::Token(TokenCommand::Create { user, name }) => {
+            with_db(&config, |db| async move {
+                let owner = users::find_by_name(&db, &user).await?;
+                let created = tokens::create(&db, &owner, &name).await?;
+                println!("{}", created.token);
+                Ok(())
+            })
+            .await
+        }
+        Command::Demo => with_db(&config, |db| async move { demo::fill(&db).await }).await,
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => fail(message),
+    }
+}
+
+fn fail(message: String) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+fn init_tracing(filter: &str) {
+    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(filter));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+async fn with_db<F, Fut>(config: &Config, work: F) -> Result<(), String>
+where
+    F: FnOnce(DatabaseConnection) -> Fut,
+    Fut: std::future::Future<Output = crate::AppResult<()>>,
+{
+    let db = db::open_and_migrate(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    work(db).await.map_err(|error| error.to_string())
+}
+
+async fn migrate(config: &Config) -> Result<(), String> {
+    let db = db::open(config).await.map_err(|e| e.to_string())?;
+    let applied = db::migrate(&db).await.map_err(|e| e.to_string())?;
+    if applied.is_empty() {
+        println!(
+            "database {} is up to date",
+            db::redact(&config.database_url)
+        );
+    }
+    for name in applied {
+        println!("applied {name}");
+    }
+    Ok(())
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    let db = db::open_and_migrate(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(password) = users::ensure_initial_admin(&db)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        println!("created the account “{}”", users::INITIAL_ADMIN);
+        println!("initial admin password: {password}");
+    }
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|error| format!("cannot listen on {}: {error}", config.addr))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(url = %format!("http://{local}/"), database = %db::redact(&config.database_url), "greenchip is listening");
+    println!("greenchip is listening on http://{local}/");
+    let app = crate::app(AppState::new(db, config));
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|error| format!("server stopped: {error}"))
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,139 @@
+//! Typed configuration: defaults, then an optional `greenchip.toml`, then `GREENCHIP_*` variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// The file read when `GREENCHIP_CONFIG` names none.
+pub const DEFAULT_CONFIG_FILE: &str = "greenchip.toml";
+/// The embedded default: a SQLite file in the working directory, created if missing.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://greenchip.db";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Config {
+    /// `sqlite://path/to/file.db` or `postgres://user@host/db`.
+    pub database_url: String,
+    /// Where `serve` listens.
+    pub addr: SocketAddr,
+    /// The address people and phones reach the service at, e.g. `https://greenchip.example.org`.
+    /// Printed into QR codes; when absent, labels carry the bare code.
+    pub public_url: Option<String>,
+    /// The workshop's name, shown in the page header and on documents.
+    pub workshop_name: String,
+    /// `tracing` filter, e.g. `info` or `greenchip=debug,tower_http=info`.
+    pub log: String,
+    /// Marks cookies `Secure`. Defaults to true when `public_url` is https.
+    pub secure_cookies: Option<bool>,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
+    pub trust_forwarded_for: bool,
+    /// How long a login session lasts without use, in hours.
+    pub session_hours: u32,
+    /// Failed logins allowed per account within `login_window_s` before refusing.
+    pub login_failures_per_account: u32,
+    /// Failed logins allowed per client address within `login_window_s`.
+    pub login_failures_per_address: u32,
+    pub login_window_s: u64,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Connections in the PostgreSQL pool.
+    pub postgres_pool_size: u32,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            database_url: DEFAULT_DATABASE_URL.to_string(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            workshop_name: "Green Chip".to_string(),
+            log: "info,sqlx=warn,sea_orm=warn".to_string(),
+            secure_cookies: None,
+            trust_forwarded_for: false,
+            session_hours: 12,
+            login_failures_per_account: 5,
+            login_failures_per_address: 20,
+            login_window_s: 900,
+            max_body_bytes: 2 * 1024 * 1024,
+            postgres_pool_size: 16,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults < `greenchip.toml` (or the file `GREENCHIP_CONFIG` names) < `DATABASE_URL`
+    /// < `GREENCHIP_*` variables.
+    pub fn load() -> Result<Config, figment::Error> {
+        let file = std::env::var_os("GREENCHIP_CONFIG")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .merge(Env::prefixed("GREENCHIP_").ignore(&["CONFIG", "TEST_POSTGRES_URL"]))
+            .extract()
+    }
+
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies.unwrap_or_else(|| {
+            self.public_url
+                .as_deref()
+                .is_some_and(|url| url.starts_with("https://"))
+        })
+    }
+
+    /// The public URL without a trailing slash, if configured.
+    pub fn public_base(&self) -> Option<&str> {
+        self.public_url
+            .as_deref()
+            .map(|url| url.trim_end_matches('/'))
+            .filter(|url| !url.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment_override_the_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "greenchip.toml",
+                "workshop_name = \"Atelier Green Chip\"\naddr = \"0.0.0.0:9000\"\nsession_hours = 8\n",
+            )?;
+            jail.set_env("GREENCHIP_SESSION_HOURS", "4");
+            jail.set_env("DATABASE_URL", "postgres://postgres@localhost/gc");
+            let config = Config::load()?;
+            assert_eq!(config.workshop_name, "Atelier Green Chip");
+            assert_eq!(config.addr, "0.0.0.0:9000".parse().unwrap());
+            assert_eq!(config.session_hours, 4);
+            assert_eq!(config.database_url, "postgres://postgres@localhost/gc");
+            jail.set_env("GREENCHIP_DATABASE_URL", "sqlite://other.db");
+            assert_eq!(Config::load()?.database_url, "sqlite://other.db");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_mistyped_value_is_a_clear_error() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("GREENCHIP_SESSION_HOURS", "twelve");
+            let error = Config::load().unwrap_err().to_string();
+            assert!(error.contains("session_hours"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn cookies_are_secure_behind_https() {
+        let mut config = Config::default();
+        assert!(!config.cookies_secure());
+        config.public_url = Some("https://gc.example.org/".into());
+        assert!(config.cookies_secure());
+        assert_eq!(config.public_base(), Some("https://gc.example.org"));
+    }
+}

@@ -1,0 +1,83 @@
+//! The JSON API under `/api/v1`, described by an OpenAPI 3.1 document generated from the handlers.
+
+mod auth;
+mod events;
+mod health;
+mod tokens;
+mod users;
+
+use std::sync::LazyLock;
+
+use axum::response::IntoResponse;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::http::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "greenchip",
+        description = "Tracks collected IT equipment through an e-waste recycling training workshop.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    modifiers(&SecuritySchemes),
+    security(("bearer" = []), ("session" = [])),
+    components(schemas(crate::error::Problem, crate::error::FieldError))
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API token from `POST /api/v1/tokens` or `greenchip token create`.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::http::auth::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
+
+/// Every documented route; the HTTP router and the OpenAPI document both come from here.
+pub fn router() -> OpenApiRouter<AppState> {
+    let v1 = OpenApiRouter::new()
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(tokens::list, tokens::create))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(events::list))
+        .route("/openapi.json", axum::routing::get(openapi_json));
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .route(
+            "/metrics",
+            axum::routing::get(crate::http::metrics::exposition),
+        )
+        .nest("/api/v1", v1)
+}
+
+/// The OpenAPI document, built once.
+pub static OPENAPI: LazyLock<utoipa::openapi::OpenApi> =
+    LazyLock::new(|| router().split_for_parts().1);
+
+async fn openapi_json() -> impl IntoResponse {
+    axum::Json(&*OPENAPI)
+}

@@ -1,0 +1,199 @@
+//! Who is asking: a session cookie or a bearer token, resolved to a user and a role.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, OptionalFromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+
+use crate::domain::roles::Role;
+use crate::entities::{session, user};
+use crate::error::{AppError, AppResult};
+use crate::http::AppState;
+use crate::services::{sessions, tokens, users};
+
+pub const SESSION_COOKIE: &str = "gc_session";
+/// Double-submit cookie that protects the login form, before any session exists.
+pub const LOGIN_CSRF_COOKIE: &str = "gc_csrf";
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: user::Model,
+    pub role: Role,
+    /// Present when the caller came with a session cookie (a person in a browser).
+    pub session: Option<session::Model>,
+}
+
+impl CurrentUser {
+    /// Refuses with 403 unless the caller's role is one of `allowed` (admins always pass).
+    pub fn require(&self, allowed: &[Role]) -> AppResult<()> {
+        if self.role.is_any_of(allowed) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden())
+        }
+    }
+}
+
+/// The value of one cookie.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, path /, Secure when configured.
+pub fn set_cookie(name: &str, value: &str, max_age_s: Option<u64>, secure: bool) -> HeaderValue {
+    let mut text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(max_age_s) = max_age_s {
+        text.push_str(&format!("; Max-Age={max_age_s}"));
+    }
+    if secure {
+        text.push_str("; Secure");
+    }
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+pub fn clear_cookie(name: &str, secure: bool) -> HeaderValue {
+    set_cookie(name, "", Some(0), secure)
+}
+
+/// The client's address: the socket peer, or `X-Forwarded-For` behind a trusted proxy.
+pub fn client_address(
+    parts_headers: &HeaderMap,
+    connect: Option<&ConnectInfo<SocketAddr>>,
+    trust_forwarded: bool,
+) -> Option<String> {
+    if trust_forwarded
+        && let Some(forwarded) = parts_headers
+            .get("x-forwarded-for")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(',').next())
+    {
+        return Some(forwarded.trim().to_string());
+    }
+    connect.map(|ConnectInfo(address)| address.ip().to_string())
+}
+
+async fn authenticate(parts: &mut Parts, state: &AppState) -> AppResult<Option<CurrentUser>> {
+    if let Some(cached) = parts.extensions.get::<CurrentUser>() {
+        return Ok(Some(cached.clone()));
+    }
+    let found = if let Some(authorization) = parts.headers.get(header::AUTHORIZATION) {
+        let token = authorization
+            .to_str()
+            .ok()
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .ok_or(AppError::Unauthenticated)?;
+        // A presented token that is wrong is an error, never a fall-back to the cookie.
+        let user = tokens::resolve(&state.db, token.trim())
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        Some(CurrentUser {
+            role: users::role_of(&user),
+            user,
+            session: None,
+        })
+    } else if let Some(token) = cookie(&parts.headers, SESSION_COOKIE) {
+        sessions::resolve(&state.db, token, state.config.session_hours)
+            .await?
+            .map(|(session, user)| CurrentUser {
+                role: users::role_of(&user),
+                user,
+                session: Some(session),
+            })
+    } else {
+        None
+    };
+    if let Some(current) = &found {
+        parts.extensions.insert(current.clone());
+    }
+    Ok(found)
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        authenticate(parts, state)
+            .await?
+            .ok_or(AppError::Unauthenticated)
+    }
+}
+
+impl OptionalFromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, AppError> {
+        authenticate(parts, state).await
+    }
+}
+
+/// The client's address as far as this service can tell (see [`client_address`]).
+#[derive(Debug, Clone)]
+pub struct ClientAddress(pub Option<String>);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let connect = parts.extensions.get::<ConnectInfo<SocketAddr>>();
+        Ok(ClientAddress(client_address(
+            &parts.headers,
+            connect,
+            state.config.trust_forwarded_for,
+        )))
+    }
+}
+
+/// Checks a login against the rate limits and the password, and opens a session.
+/// Shared by the JSON API and the login form.
+pub async fn log_in(
+    state: &AppState,
+    login: &str,
+    password: &str,
+    address: &ClientAddress,
+) -> AppResult<(user::Model, sessions::NewSession)> {
+    let now = std::time::Instant::now();
+    let address = address.0.as_deref();
+    if let Err(retry_after_s) = state.throttle.check(login, address, now) {
+        return Err(AppError::TooManyRequests { retry_after_s });
+    }
+    match users::authenticate(&state.db, login, password).await? {
+        Ok(user) => {
+            state.throttle.record_success(login);
+            let session = sessions::open(&state.db, &user, state.config.session_hours).await?;
+            Ok((user, session))
+        }
+        Err(refusal) => {
+            state.throttle.record_failure(login, address, now);
+            tracing::info!(login, ?refusal, "login refused");
+            Err(AppError::BadRequest {
+                code: "login_failed",
+                detail: "wrong name or password".into(),
+            })
+        }
+    }
+}
+
+/// The session cookie for a new session.
+pub fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
+    set_cookie(
+        SESSION_COOKIE,
+        token,
+        Some(u64::from(state.config.session_hours) * 3600),
+        state.config.cookies_secure(),
+    )
+}

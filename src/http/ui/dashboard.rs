@@ -1,0 +1,57 @@
+//! The landing page: what each role needs first.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::domain::roles::Role;
+use crate::entities::event;
+use crate::http::AppState;
+use crate::http::auth::CurrentUser;
+use crate::http::ui::{Shell, render};
+use crate::i18n::Lang;
+use crate::services::events::{self, EventFilter};
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    shell: Shell,
+    badge_code: Option<String>,
+    /// Latest audit events, for supervisors and admins.
+    recent_events: Vec<event::Model>,
+    sees_audit: bool,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    lang: Lang,
+    current: Option<CurrentUser>,
+) -> Response {
+    let Some(current) = current else {
+        return Redirect::to("/login?next=/").into_response();
+    };
+    let sees_audit = current.role.is_any_of(&[Role::Supervisor]);
+    let recent_events = if sees_audit {
+        match events::list(
+            &state.db,
+            EventFilter {
+                limit: 15,
+                ..EventFilter::default()
+            },
+        )
+        .await
+        {
+            Ok(found) => found,
+            Err(error) => return crate::error::AppError::from(error).into_response(),
+        }
+    } else {
+        Vec::new()
+    };
+    let page = DashboardPage {
+        shell: Shell::new(&state, lang, "/", Some(&current)),
+        badge_code: current.user.badge_code.clone(),
+        recent_events,
+        sees_audit,
+    };
+    render(&page)
+}
