@@ -201,7 +201,7 @@ fn check_symbol(body: &[u8]) -> u8 {
 }
 
 fn check_passes(body_and_check: &[u8]) -> bool {
-    luhn_sum(body_and_check, false) % BASE == 0
+    luhn_sum(body_and_check, false).is_multiple_of(BASE)
 }
 
 #[cfg(test)]

@@ -70,6 +70,7 @@ pub struct EventFilter {
     pub actor_id: Option<Uuid>,
     /// Only events older than this one (for paging backwards).
     pub before: Option<Uuid>,
+    /// At most this many, up to 500; 0 means 100.
     pub limit: u64,
 }
 
@@ -89,7 +90,7 @@ pub async fn list(
     }
     query
         .order_by_desc(event::Column::Id)
-        .limit(filter.limit.clamp(1, 500))
+        .limit(if filter.limit == 0 { 100 } else { filter.limit.min(500) })
         .all(conn)
         .await
 }

@@ -1,1 +1,12 @@
+//! The integration suite: one binary, every test on a fresh database — SQLite by default,
+//! PostgreSQL when `GREENCHIP_TEST_POSTGRES_URL` is set.
 
+mod helpers;
+
+mod audit;
+mod auth;
+mod cli;
+mod errors;
+mod health;
+mod migrations;
+mod pages;

@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::error::AppError;
@@ -118,7 +118,7 @@ pub async fn submit(
     }
     match auth::log_in(&state, &form.login, &form.password, &address).await {
         Ok((_, session)) => (
-            [
+            AppendHeaders([
                 (
                     header::SET_COOKIE,
                     auth::session_cookie(&state, &session.token),
@@ -127,7 +127,7 @@ pub async fn submit(
                     header::SET_COOKIE,
                     auth::clear_cookie(LOGIN_CSRF_COOKIE, state.config.cookies_secure()),
                 ),
-            ],
+            ]),
             Redirect::to(local_path(form.next.as_deref())),
         )
             .into_response(),

@@ -1,0 +1,264 @@
+//! The test harness: a fresh database per test and the same router `serve` runs.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use greenchip::domain::roles::Role;
+use greenchip::services::users::{self, NewUser};
+use greenchip::{AppState, Config};
+use http_body_util::BodyExt;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub const POSTGRES_ENV: &str = "GREENCHIP_TEST_POSTGRES_URL";
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A database that disappears with the test.
+pub enum TestDb {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDb {
+    /// A fresh, empty database and its URL.
+    pub async fn create() -> (TestDb, String) {
+        match std::env::var(POSTGRES_ENV) {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let name = format!("gc_test_{}", uuid::Uuid::now_v7().simple());
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .unwrap_or_else(|e| panic!("{POSTGRES_ENV} is set but PostgreSQL does not answer: {e}"));
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create the test database");
+                admin.close().await.ok();
+                let url = format!("{}/{name}", admin_url.rsplit_once('/').expect("URL with a database").0);
+                (TestDb::Postgres { admin_url, name }, url)
+            }
+            _ => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("greenchip.db").display());
+                (TestDb::Sqlite(dir), url)
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { admin_url, name } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs outside async; a small runtime of its own drops the database.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                runtime.block_on(async {
+                    let admin = Database::connect(&admin_url).await.ok()?;
+                    admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .await
+                        .ok()?;
+                    admin.close().await.ok()
+                })
+            })
+            .join();
+        }
+    }
+}
+
+pub struct TestApp {
+    pub router: Router,
+    pub db: DatabaseConnection,
+    /// Kept so the database lives as long as the app.
+    _test_db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        TestApp::with_config(|_| {}).await
+    }
+
+    pub async fn with_config(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let (test_db, url) = TestDb::create().await;
+        let mut config = Config {
+            database_url: url,
+            postgres_pool_size: 4,
+            ..Config::default()
+        };
+        adjust(&mut config);
+        let db = greenchip::db::open_and_migrate(&config).await.expect("open and migrate");
+        let state = AppState::new(db.clone(), config);
+        TestApp {
+            router: greenchip::app(state),
+            db,
+            _test_db: test_db,
+        }
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> TestRequest<'_> {
+        TestRequest {
+            app: self,
+            builder: Request::builder().method(method).uri(path),
+            body: Body::empty(),
+        }
+    }
+
+    pub fn get(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::GET, path)
+    }
+
+    pub fn post(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::POST, path)
+    }
+
+    /// Creates an account with the test password.
+    pub async fn user(&self, name: &str, role: Role) -> greenchip::entities::user::Model {
+        let new = NewUser {
+            name: name.to_string(),
+            display_name: None,
+            email: None,
+            role,
+            password: Some(PASSWORD.to_string()),
+        };
+        users::create(&self.db, new, None).await.expect("create user").user
+    }
+
+    /// Creates an account and logs it in; answers the session cookie (`gc_session=…`).
+    pub async fn logged_in(&self, name: &str, role: Role) -> String {
+        self.user(name, role).await;
+        let response = self
+            .post("/api/v1/auth/login")
+            .json(&serde_json::json!({ "login": name, "password": PASSWORD }))
+            .send()
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+        response.session_cookie().expect("a session cookie")
+    }
+}
+
+pub struct TestRequest<'a> {
+    app: &'a TestApp,
+    builder: axum::http::request::Builder,
+    body: Body,
+}
+
+impl TestRequest<'_> {
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.builder = self.builder.header(name, value);
+        self
+    }
+
+    pub fn cookie(self, cookie: &str) -> Self {
+        self.header("cookie", cookie)
+    }
+
+    pub fn bearer(self, token: &str) -> Self {
+        self.header("authorization", &format!("Bearer {token}"))
+    }
+
+    pub fn json(mut self, body: &Value) -> Self {
+        self.builder = self.builder.header(header::CONTENT_TYPE, "application/json");
+        self.body = Body::from(body.to_string());
+        self
+    }
+
+    pub fn form(mut self, fields: &[(&str, &str)]) -> Self {
+        let encoded = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.builder = self.builder.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        self.body = Body::from(encoded);
+        self
+    }
+
+    pub fn raw_body(mut self, content_type: Option<&str>, body: impl Into<Body>) -> Self {
+        if let Some(content_type) = content_type {
+            self.builder = self.builder.header(header::CONTENT_TYPE, content_type);
+        }
+        self.body = body.into();
+        self
+    }
+
+    pub async fn send(self) -> TestResponse {
+        let request = self.builder.body(self.body).expect("request");
+        let response = self.app.router.clone().oneshot(request).await.expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
+        TestResponse { status, headers, body }
+    }
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b' ' => "+".to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// Asserts an RFC 9457 problem with this status and machine code; answers the document.
+    pub fn problem(&self, status: StatusCode, code: &str) -> Value {
+        assert_eq!(self.status, status, "{}", self.text());
+        assert_eq!(self.content_type(), "application/problem+json");
+        let problem = self.json();
+        assert_eq!(problem["code"], code, "{problem}");
+        assert_eq!(problem["status"], status.as_u16());
+        assert!(problem["detail"].as_str().is_some_and(|d| !d.is_empty()));
+        problem
+    }
+
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_string))
+            .collect()
+    }
+
+    /// `name=value` of a cookie this response sets (with a value).
+    pub fn cookie_named(&self, name: &str) -> Option<String> {
+        self.set_cookies()
+            .into_iter()
+            .filter_map(|c| c.split(';').next().map(str::to_string))
+            .find(|pair| pair.starts_with(&format!("{name}=")) && pair.len() > name.len() + 1)
+    }
+
+    pub fn session_cookie(&self) -> Option<String> {
+        self.cookie_named("gc_session")
+    }
+
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+}
