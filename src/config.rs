@@ -115,7 +115,10 @@ mod tests {
             assert_eq!(config.session_hours, 4);
             assert_eq!(config.database_url, "postgres://postgres@localhost/gc");
             jail.set_env("GREENCHIP_DATABASE_URL", "sqlite://other.db");
-            assert_eq!(Config::load().map_err(|e| *e)?.database_url, "sqlite://other.db");
+            assert_eq!(
+                Config::load().map_err(|e| *e)?.database_url,
+                "sqlite://other.db"
+            );
             Ok(())
         });
     }

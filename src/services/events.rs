@@ -90,7 +90,11 @@ pub async fn list(
     }
     query
         .order_by_desc(event::Column::Id)
-        .limit(if filter.limit == 0 { 100 } else { filter.limit.min(500) })
+        .limit(if filter.limit == 0 {
+            100
+        } else {
+            filter.limit.min(500)
+        })
         .all(conn)
         .await
 }

@@ -38,10 +38,19 @@ async fn supervisors_read_the_log_newest_first_and_others_may_not() {
     let app = TestApp::spawn().await;
     let supervisor = app.logged_in("samira", Role::Supervisor).await;
     let apprentice = app.logged_in("youssef", Role::Apprentice).await;
-    let response = app.get("/api/v1/events?kind=auth.login").cookie(&supervisor).send().await;
+    let response = app
+        .get("/api/v1/events?kind=auth.login")
+        .cookie(&supervisor)
+        .send()
+        .await;
     assert_eq!(response.status, StatusCode::OK);
     let listed = response.json();
-    let subjects: Vec<&str> = listed.as_array().unwrap().iter().map(|e| e["subjects"][0].as_str().unwrap()).collect();
+    let subjects: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["subjects"][0].as_str().unwrap())
+        .collect();
     assert_eq!(subjects, ["youssef", "samira"]);
     let refused = app.get("/api/v1/events").cookie(&apprentice).send().await;
     refused.problem(StatusCode::FORBIDDEN, "forbidden");
@@ -64,21 +73,34 @@ async fn the_api_offers_no_way_to_change_or_remove_an_event() {
     // And the router refuses every other method, even to an admin.
     for method in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
         for path in ["/api/v1/events".to_string(), format!("/api/v1/events/{id}")] {
-            let response = app.request(method.clone(), &path).cookie(&admin).json(&json!({})).send().await;
+            let response = app
+                .request(method.clone(), &path)
+                .cookie(&admin)
+                .json(&json!({}))
+                .send()
+                .await;
             assert!(
-                matches!(response.status, StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_FOUND),
+                matches!(
+                    response.status,
+                    StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_FOUND
+                ),
                 "{method} {path} answered {}",
                 response.status
             );
         }
     }
-    assert_eq!(events::list(&app.db, Default::default()).await.unwrap()[0].id, id);
+    assert_eq!(
+        events::list(&app.db, Default::default()).await.unwrap()[0].id,
+        id
+    );
 }
 
 #[tokio::test]
 async fn the_database_itself_refuses_to_change_or_delete_an_event() {
     let app = TestApp::spawn().await;
-    let recorded = events::record(&app.db, NewEvent::new("test.fact", None).subject("IT-0000")).await.unwrap();
+    let recorded = events::record(&app.db, NewEvent::new("test.fact", None).subject("IT-0000"))
+        .await
+        .unwrap();
     let update = app
         .db
         .execute_unprepared("UPDATE events SET kind = 'test.forged'")
@@ -86,7 +108,11 @@ async fn the_database_itself_refuses_to_change_or_delete_an_event() {
     assert!(update.is_err(), "an UPDATE of events must fail");
     let delete = app.db.execute_unprepared("DELETE FROM events").await;
     assert!(delete.is_err(), "a DELETE of events must fail");
-    let stored = event::Entity::find_by_id(recorded.id).one(&app.db).await.unwrap().unwrap();
+    let stored = event::Entity::find_by_id(recorded.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.kind, "test.fact");
 }
 
@@ -99,12 +125,21 @@ async fn an_idempotency_key_is_recorded_once() {
     };
     events::record(&app.db, keyed()).await.unwrap();
     let again = events::record(&app.db, keyed()).await;
-    assert!(matches!(
-        again.as_ref().map_err(|e| e.sql_err()),
-        Err(Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
-    ), "{again:?}");
-    let kept = events::list(&app.db, greenchip::services::events::EventFilter { kind: Some("test.keyed".into()), ..Default::default() })
-        .await
-        .unwrap();
+    assert!(
+        matches!(
+            again.as_ref().map_err(|e| e.sql_err()),
+            Err(Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+        ),
+        "{again:?}"
+    );
+    let kept = events::list(
+        &app.db,
+        greenchip::services::events::EventFilter {
+            kind: Some("test.keyed".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(kept.len(), 1);
 }

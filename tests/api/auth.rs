@@ -18,7 +18,10 @@ async fn login_with_the_right_password_opens_a_session() {
     assert_eq!(response.status, StatusCode::OK, "{}", response.text());
     assert_eq!(response.json()["role"], "supervisor");
     let set_cookie = response.set_cookies().join("\n");
-    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
+        "{set_cookie}"
+    );
     let cookie = response.session_cookie().unwrap();
 
     let me = app.get("/api/v1/auth/me").cookie(&cookie).send().await;
@@ -47,7 +50,11 @@ async fn an_anonymous_caller_gets_401_problem_json() {
     let app = TestApp::spawn().await;
     let response = app.get("/api/v1/auth/me").send().await;
     response.problem(StatusCode::UNAUTHORIZED, "unauthenticated");
-    let response = app.get("/api/v1/auth/me").cookie("gc_session=forged").send().await;
+    let response = app
+        .get("/api/v1/auth/me")
+        .cookie("gc_session=forged")
+        .send()
+        .await;
     response.problem(StatusCode::UNAUTHORIZED, "unauthenticated");
 }
 
@@ -92,7 +99,11 @@ async fn repeated_failures_are_rate_limited_per_account() {
         .send()
         .await;
     response.problem(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
-    let retry_after: u64 = response.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = response.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry_after > 0);
     assert!(response.session_cookie().is_none());
 
@@ -114,7 +125,12 @@ async fn a_role_that_may_not_gets_403_problem_json() {
     let partner = app.logged_in("ocp", Role::Partner).await;
     let new_user = json!({ "name": "hamza", "role": "apprentice" });
 
-    let refused = app.post("/api/v1/users").cookie(&supervisor).json(&new_user).send().await;
+    let refused = app
+        .post("/api/v1/users")
+        .cookie(&supervisor)
+        .json(&new_user)
+        .send()
+        .await;
     refused.problem(StatusCode::FORBIDDEN, "forbidden");
     for cookie in [&apprentice, &partner] {
         let refused = app.get("/api/v1/users").cookie(cookie).send().await;
@@ -167,7 +183,12 @@ async fn an_admin_creates_users_and_a_generated_password_is_shown_once() {
         .send()
         .await;
     let problem = bad.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
-    let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["name", "password"]);
 }
 
@@ -195,15 +216,27 @@ async fn an_api_token_authenticates_until_it_is_revoked() {
 
     let listed = app.get("/api/v1/tokens").bearer(&token).send().await.json();
     assert_eq!(listed[0]["name"], "scale bridge");
-    assert!(listed[0].get("token").is_none(), "a token's secret is shown only once");
+    assert!(
+        listed[0].get("token").is_none(),
+        "a token's secret is shown only once"
+    );
 
     let wrong = app.get("/api/v1/auth/me").bearer("gct_0000").send().await;
     wrong.problem(StatusCode::UNAUTHORIZED, "unauthenticated");
     // A wrong bearer token never falls back to a valid cookie.
-    let mixed = app.get("/api/v1/auth/me").bearer("gct_0000").cookie(&cookie).send().await;
+    let mixed = app
+        .get("/api/v1/auth/me")
+        .bearer("gct_0000")
+        .cookie(&cookie)
+        .send()
+        .await;
     mixed.problem(StatusCode::UNAUTHORIZED, "unauthenticated");
 
-    let revoked = app.request(Method::DELETE, &format!("/api/v1/tokens/{id}")).cookie(&cookie).send().await;
+    let revoked = app
+        .request(Method::DELETE, &format!("/api/v1/tokens/{id}"))
+        .cookie(&cookie)
+        .send()
+        .await;
     assert_eq!(revoked.status, StatusCode::OK);
     assert!(revoked.json()["revoked_at"].is_string());
     let after = app.get("/api/v1/auth/me").bearer(&token).send().await;
@@ -215,10 +248,23 @@ async fn someone_else_cannot_revoke_my_token() {
     let app = TestApp::spawn().await;
     let mine = app.logged_in("samira", Role::Supervisor).await;
     let theirs = app.logged_in("youssef", Role::Apprentice).await;
-    let created = app.post("/api/v1/tokens").cookie(&mine).json(&json!({ "name": "x" })).send().await.json();
+    let created = app
+        .post("/api/v1/tokens")
+        .cookie(&mine)
+        .json(&json!({ "name": "x" }))
+        .send()
+        .await
+        .json();
     let id = created["id"].as_str().unwrap();
-    let refused = app.request(Method::DELETE, &format!("/api/v1/tokens/{id}")).cookie(&theirs).send().await;
+    let refused = app
+        .request(Method::DELETE, &format!("/api/v1/tokens/{id}"))
+        .cookie(&theirs)
+        .send()
+        .await;
     refused.problem(StatusCode::NOT_FOUND, "not_found");
     let token = created["token"].as_str().unwrap();
-    assert_eq!(app.get("/api/v1/auth/me").bearer(token).send().await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/auth/me").bearer(token).send().await.status,
+        StatusCode::OK
+    );
 }

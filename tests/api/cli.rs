@@ -26,7 +26,9 @@ fn greenchip(database_url: &str, args: &[&str]) -> Command {
 }
 
 fn run(database_url: &str, args: &[&str]) -> Output {
-    greenchip(database_url, args).output().expect("run greenchip")
+    greenchip(database_url, args)
+        .output()
+        .expect("run greenchip")
 }
 
 fn stdout(output: &Output) -> String {
@@ -55,7 +57,10 @@ impl Server {
                 panic!("greenchip exited before listening: {lines:?}");
             }
             lines.push(line.trim().to_string());
-            if let Some(rest) = line.trim().strip_prefix("greenchip is listening on http://127.0.0.1:") {
+            if let Some(rest) = line
+                .trim()
+                .strip_prefix("greenchip is listening on http://127.0.0.1:")
+            {
                 break rest.trim_end_matches('/').parse().unwrap();
             }
         };
@@ -63,10 +68,21 @@ impl Server {
     }
 
     /// One HTTP/1.1 exchange over a real socket; answers status and body.
-    fn call(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, String) {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut request = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
         for (name, value) in headers {
             request.push_str(&format!("{name}: {value}\r\n"));
         }
@@ -76,7 +92,10 @@ impl Server {
         let mut response = String::new();
         stream.read_to_string(&mut response).unwrap();
         let status = response[9..12].parse().unwrap();
-        let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
         (status, body)
     }
 }
@@ -94,16 +113,25 @@ fn an_unsupported_database_url_is_one_clear_line_and_a_failure() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.starts_with("error: unsupported database URL"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: unsupported database URL"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn an_unreachable_database_is_one_clear_line_and_a_failure() {
-    let output = run("postgres://nobody@127.0.0.1:1/none", &["serve", "--addr", "127.0.0.1:0"]);
+    let output = run(
+        "postgres://nobody@127.0.0.1:1/none",
+        &["serve", "--addr", "127.0.0.1:0"],
+    );
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.starts_with("error: cannot open the database at postgres://nobody@127.0.0.1:1/none"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot open the database at postgres://nobody@127.0.0.1:1/none"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
@@ -120,14 +148,26 @@ async fn first_start_prints_the_admin_password_once_and_it_logs_in() {
             .to_string();
         assert!(password.len() >= 16);
         let (status, body) = server.call("GET", "/healthz", &[], "");
-        assert_eq!((status, body.as_str()), (200, r#"{"status":"ok","db":"ok"}"#));
+        assert_eq!(
+            (status, body.as_str()),
+            (200, r#"{"status":"ok","db":"ok"}"#)
+        );
         let login = format!(r#"{{"login":"admin","password":"{password}"}}"#);
-        let (status, body) = server.call("POST", "/api/v1/auth/login", &[("Content-Type", "application/json")], &login);
+        let (status, body) = server.call(
+            "POST",
+            "/api/v1/auth/login",
+            &[("Content-Type", "application/json")],
+            &login,
+        );
         assert_eq!(status, 200, "{body}");
         drop(server);
 
         let again = Server::start(&url);
-        assert!(!again.lines.iter().any(|l| l.contains("password")), "{:?}", again.lines);
+        assert!(
+            !again.lines.iter().any(|l| l.contains("password")),
+            "{:?}",
+            again.lines
+        );
     })
     .await
     .unwrap();
@@ -140,18 +180,34 @@ async fn users_and_tokens_made_on_the_command_line_work_over_http() {
     tokio::task::spawn_blocking(move || {
         let migrated = run(&url, &["migrate"]);
         assert!(migrated.status.success());
-        assert!(stdout(&migrated).contains("applied m20261129_000001_foundation"), "{}", stdout(&migrated));
+        assert!(
+            stdout(&migrated).contains("applied m20261129_000001_foundation"),
+            "{}",
+            stdout(&migrated)
+        );
         assert!(stdout(&run(&url, &["migrate"])).contains("up to date"));
 
-        let added = run(&url, &["user", "add", "--role", "supervisor", "--name", "samira"]);
-        assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
-        let password = stdout(&added).lines().find_map(|l| l.strip_prefix("password: ").map(str::to_string)).unwrap();
+        let added = run(
+            &url,
+            &["user", "add", "--role", "supervisor", "--name", "samira"],
+        );
+        assert!(
+            added.status.success(),
+            "{}",
+            String::from_utf8_lossy(&added.stderr)
+        );
+        let password = stdout(&added)
+            .lines()
+            .find_map(|l| l.strip_prefix("password: ").map(str::to_string))
+            .unwrap();
         assert_eq!(password.len(), 16);
 
         let refused = run(&url, &["user", "add", "--role", "overlord", "--name", "x"]);
         assert!(!refused.status.success());
 
-        let token = stdout(&run(&url, &["token", "create", "--user", "samira"])).trim().to_string();
+        let token = stdout(&run(&url, &["token", "create", "--user", "samira"]))
+            .trim()
+            .to_string();
         assert!(token.starts_with("gct_"), "{token}");
         let unknown = run(&url, &["token", "create", "--user", "nobody"]);
         assert!(!unknown.status.success());
@@ -159,7 +215,8 @@ async fn users_and_tokens_made_on_the_command_line_work_over_http() {
 
         let server = Server::start(&url);
         let bearer = format!("Bearer {token}");
-        let (status, body) = server.call("GET", "/api/v1/auth/me", &[("Authorization", &bearer)], "");
+        let (status, body) =
+            server.call("GET", "/api/v1/auth/me", &[("Authorization", &bearer)], "");
         assert_eq!(status, 200, "{body}");
         assert!(body.contains("\"name\":\"samira\""), "{body}");
     })
@@ -173,7 +230,11 @@ async fn the_demo_fills_a_workshop_and_can_run_twice() {
     let url = url.clone();
     tokio::task::spawn_blocking(move || {
         let first = run(&url, &["demo"]);
-        assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+        assert!(
+            first.status.success(),
+            "{}",
+            String::from_utf8_lossy(&first.stderr)
+        );
         assert!(stdout(&first).contains("badge AP-"));
         let second = run(&url, &["demo"]);
         assert!(second.status.success());

@@ -28,7 +28,11 @@ async fn a_wrongly_typed_field_is_a_422_naming_the_field() {
     let problem = response.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
     assert_eq!(problem["errors"][0]["field"], "login", "{problem}");
 
-    let response = app.post("/api/v1/auth/login").json(&json!({ "password": "x" })).send().await;
+    let response = app
+        .post("/api/v1/auth/login")
+        .json(&json!({ "password": "x" }))
+        .send()
+        .await;
     let problem = response.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
     assert_eq!(problem["errors"][0]["field"], "login", "{problem}");
 
@@ -54,8 +58,15 @@ async fn a_body_without_json_content_type_is_a_415_problem() {
 #[tokio::test]
 async fn an_oversized_body_is_a_413_problem() {
     let app = TestApp::with_config(|config| config.max_body_bytes = 1024).await;
-    let big = format!("{{\"login\": \"{}\", \"password\": \"x\"}}", "a".repeat(4096));
-    let response = app.post("/api/v1/auth/login").raw_body(Some("application/json"), big).send().await;
+    let big = format!(
+        "{{\"login\": \"{}\", \"password\": \"x\"}}",
+        "a".repeat(4096)
+    );
+    let response = app
+        .post("/api/v1/auth/login")
+        .raw_body(Some("application/json"), big)
+        .send()
+        .await;
     response.problem(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
 }
 
@@ -65,7 +76,11 @@ async fn an_unknown_route_is_a_404_problem() {
     let response = app.get("/api/v1/no-such-thing").send().await;
     response.problem(StatusCode::NOT_FOUND, "not_found");
     // Even when a browser asks, the API answers problem+json.
-    let response = app.get("/api/v1/no-such-thing").header("accept", "text/html").send().await;
+    let response = app
+        .get("/api/v1/no-such-thing")
+        .header("accept", "text/html")
+        .send()
+        .await;
     response.problem(StatusCode::NOT_FOUND, "not_found");
 }
 
@@ -94,8 +109,16 @@ async fn a_wrong_method_is_a_405_problem() {
 async fn a_malformed_path_or_query_is_a_400_problem() {
     let app = TestApp::spawn().await;
     let cookie = app.logged_in("samira", Role::Supervisor).await;
-    let response = app.request(Method::DELETE, "/api/v1/tokens/not-a-uuid").cookie(&cookie).send().await;
+    let response = app
+        .request(Method::DELETE, "/api/v1/tokens/not-a-uuid")
+        .cookie(&cookie)
+        .send()
+        .await;
     response.problem(StatusCode::BAD_REQUEST, "bad_path");
-    let response = app.get("/api/v1/events?limit=many").cookie(&cookie).send().await;
+    let response = app
+        .get("/api/v1/events?limit=many")
+        .cookie(&cookie)
+        .send()
+        .await;
     response.problem(StatusCode::BAD_REQUEST, "bad_query");
 }

@@ -26,15 +26,18 @@ impl TestDb {
         match std::env::var(POSTGRES_ENV) {
             Ok(admin_url) if !admin_url.is_empty() => {
                 let name = format!("gc_test_{}", uuid::Uuid::now_v7().simple());
-                let admin = Database::connect(&admin_url)
-                    .await
-                    .unwrap_or_else(|e| panic!("{POSTGRES_ENV} is set but PostgreSQL does not answer: {e}"));
+                let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
+                    panic!("{POSTGRES_ENV} is set but PostgreSQL does not answer: {e}")
+                });
                 admin
                     .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                     .await
                     .expect("create the test database");
                 admin.close().await.ok();
-                let url = format!("{}/{name}", admin_url.rsplit_once('/').expect("URL with a database").0);
+                let url = format!(
+                    "{}/{name}",
+                    admin_url.rsplit_once('/').expect("URL with a database").0
+                );
                 (TestDb::Postgres { admin_url, name }, url)
             }
             _ => {
@@ -52,11 +55,16 @@ impl Drop for TestDb {
             let (admin_url, name) = (admin_url.clone(), name.clone());
             // Drop runs outside async; a small runtime of its own drops the database.
             let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
                 runtime.block_on(async {
                     let admin = Database::connect(&admin_url).await.ok()?;
                     admin
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
                         .await
                         .ok()?;
                     admin.close().await.ok()
@@ -87,7 +95,9 @@ impl TestApp {
             ..Config::default()
         };
         adjust(&mut config);
-        let db = greenchip::db::open_and_migrate(&config).await.expect("open and migrate");
+        let db = greenchip::db::open_and_migrate(&config)
+            .await
+            .expect("open and migrate");
         let state = AppState::new(db.clone(), config);
         TestApp {
             router: greenchip::app(state),
@@ -121,7 +131,10 @@ impl TestApp {
             role,
             password: Some(PASSWORD.to_string()),
         };
-        users::create(&self.db, new, None).await.expect("create user").user
+        users::create(&self.db, new, None)
+            .await
+            .expect("create user")
+            .user
     }
 
     /// Creates an account and logs it in; answers the session cookie (`gc_session=…`).
@@ -158,7 +171,9 @@ impl TestRequest<'_> {
     }
 
     pub fn json(mut self, body: &Value) -> Self {
-        self.builder = self.builder.header(header::CONTENT_TYPE, "application/json");
+        self.builder = self
+            .builder
+            .header(header::CONTENT_TYPE, "application/json");
         self.body = Body::from(body.to_string());
         self
     }
@@ -169,7 +184,9 @@ impl TestRequest<'_> {
             .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
             .collect::<Vec<_>>()
             .join("&");
-        self.builder = self.builder.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        self.builder = self
+            .builder
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         self.body = Body::from(encoded);
         self
     }
@@ -184,18 +201,36 @@ impl TestRequest<'_> {
 
     pub async fn send(self) -> TestResponse {
         let request = self.builder.body(self.body).expect("request");
-        let response = self.app.router.clone().oneshot(request).await.expect("infallible");
+        let response = self
+            .app
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible");
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
-        TestResponse { status, headers, body }
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
     }
 }
 
 fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             b' ' => "+".to_string(),
             _ => format!("%{b:02X}"),
         })
@@ -214,7 +249,8 @@ impl TestResponse {
     }
 
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 
     pub fn content_type(&self) -> &str {

@@ -14,7 +14,10 @@ async fn migrations_apply_from_empty_and_again_change_nothing() {
     let db = greenchip::db::open(&config).await.unwrap();
     let applied = greenchip::db::migrate(&db).await.unwrap();
     assert!(!applied.is_empty());
-    assert!(applied.iter().any(|name| name.contains("foundation")), "{applied:?}");
+    assert!(
+        applied.iter().any(|name| name.contains("foundation")),
+        "{applied:?}"
+    );
     let again = greenchip::db::migrate(&db).await.unwrap();
     assert!(again.is_empty(), "{again:?}");
     db.close().await.unwrap();

@@ -6,7 +6,10 @@ use greenchip::domain::roles::Role;
 use crate::helpers::{PASSWORD, TestApp, TestResponse};
 
 async fn login_page(app: &TestApp, lang: &str) -> TestResponse {
-    app.get("/login").header("accept-language", lang).send().await
+    app.get("/login")
+        .header("accept-language", lang)
+        .send()
+        .await
 }
 
 fn hidden_csrf(html: &str) -> String {
@@ -33,7 +36,12 @@ async fn the_login_page_speaks_english_french_and_arabic() {
     assert!(arabic.text().contains("<h1>تسجيل الدخول</h1>"));
 
     // The visitor's choice (cookie) wins over the browser's language.
-    let chosen = app.get("/login").header("accept-language", "ar").cookie("gc_lang=fr").send().await;
+    let chosen = app
+        .get("/login")
+        .header("accept-language", "ar")
+        .cookie("gc_lang=fr")
+        .send()
+        .await;
     assert!(chosen.text().contains("<h1>Connexion</h1>"));
 }
 
@@ -44,7 +52,10 @@ async fn pages_carry_security_headers_and_no_external_assets() {
     assert_eq!(page.headers["x-content-type-options"], "nosniff");
     assert_eq!(page.headers["x-frame-options"], "DENY");
     let csp = page.headers["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("default-src 'self'") && csp.contains("script-src 'self'"), "{csp}");
+    assert!(
+        csp.contains("default-src 'self'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
     assert!(!page.text().contains("http://") && !page.text().contains("https://"));
 }
 
@@ -54,8 +65,17 @@ async fn the_language_switch_remembers_the_choice_and_stays_on_this_site() {
     let response = app.get("/lang/ar?next=/login").send().await;
     assert_eq!(response.status, StatusCode::SEE_OTHER);
     assert_eq!(response.location(), "/login");
-    assert!(response.set_cookies().iter().any(|c| c.starts_with("gc_lang=ar")));
-    for hostile in ["//evil.example/", "https://evil.example/", "/\\evil.example"] {
+    assert!(
+        response
+            .set_cookies()
+            .iter()
+            .any(|c| c.starts_with("gc_lang=ar"))
+    );
+    for hostile in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
         let response = app.get(&format!("/lang/fr?next={hostile}")).send().await;
         assert_eq!(response.location(), "/", "{hostile}");
     }
@@ -79,10 +99,20 @@ async fn the_login_form_logs_in_and_the_dashboard_follows_the_role() {
     let submitted = app
         .post("/login")
         .cookie(&csrf_cookie)
-        .form(&[("login", "samira"), ("password", PASSWORD), ("csrf", &csrf), ("next", "/")])
+        .form(&[
+            ("login", "samira"),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+            ("next", "/"),
+        ])
         .send()
         .await;
-    assert_eq!(submitted.status, StatusCode::SEE_OTHER, "{}", submitted.text());
+    assert_eq!(
+        submitted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        submitted.text()
+    );
     assert_eq!(submitted.location(), "/");
     let session = submitted.session_cookie().expect("a session");
 
@@ -90,15 +120,27 @@ async fn the_login_form_logs_in_and_the_dashboard_follows_the_role() {
     assert_eq!(dashboard.status, StatusCode::OK);
     let html = dashboard.text();
     assert!(html.contains("Welcome, samira"));
-    assert!(html.contains("href=\"/api/docs\""), "supervisors see the API link");
-    assert!(html.contains("auth.login"), "supervisors see the latest activity");
+    assert!(
+        html.contains("href=\"/api/docs\""),
+        "supervisors see the API link"
+    );
+    assert!(
+        html.contains("auth.login"),
+        "supervisors see the latest activity"
+    );
 }
 
 #[tokio::test]
 async fn an_apprentice_sees_their_badge_and_no_supervisor_links() {
     let app = TestApp::spawn().await;
     let cookie = app.logged_in("youssef", Role::Apprentice).await;
-    let html = app.get("/").cookie(&cookie).header("accept-language", "fr").send().await.text();
+    let html = app
+        .get("/")
+        .cookie(&cookie)
+        .header("accept-language", "fr")
+        .send()
+        .await
+        .text();
     assert!(html.contains("Votre badge"));
     assert!(html.contains("AP-"));
     assert!(!html.contains("href=\"/api/docs\""));
@@ -114,7 +156,11 @@ async fn a_wrong_password_on_the_form_says_so_in_the_page_language() {
     let refused = app
         .post("/login")
         .cookie(&format!("gc_csrf={csrf}; gc_lang=fr"))
-        .form(&[("login", "samira"), ("password", "nope nope"), ("csrf", &csrf)])
+        .form(&[
+            ("login", "samira"),
+            ("password", "nope nope"),
+            ("csrf", &csrf),
+        ])
         .send()
         .await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
@@ -130,7 +176,11 @@ async fn a_cross_site_form_post_is_refused() {
     let forged = app
         .post("/login")
         .cookie("gc_csrf=00000000000000000000000000000000")
-        .form(&[("login", "samira"), ("password", PASSWORD), ("csrf", "11111111111111111111111111111111")])
+        .form(&[
+            ("login", "samira"),
+            ("password", PASSWORD),
+            ("csrf", "11111111111111111111111111111111"),
+        ])
         .send()
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
@@ -155,7 +205,14 @@ async fn a_cross_site_form_post_is_refused() {
         .send()
         .await;
     assert_eq!(cross_site.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.get("/api/v1/auth/me").cookie(&session).send().await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/auth/me")
+            .cookie(&session)
+            .send()
+            .await
+            .status,
+        StatusCode::OK
+    );
 
     let same_site = app
         .post("/logout")
@@ -166,5 +223,12 @@ async fn a_cross_site_form_post_is_refused() {
         .send()
         .await;
     assert_eq!(same_site.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.get("/api/v1/auth/me").cookie(&session).send().await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/api/v1/auth/me")
+            .cookie(&session)
+            .send()
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
 }
