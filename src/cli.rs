@@ -10,7 +10,7 @@ use tracing_subscriber::EnvFilter;
 use crate::config::Config;
 use crate::domain::roles::Role;
 use crate::http::AppState;
-use crate::services::{tokens, users};
+use crate::services::{ledger, tokens, users};
 use crate::{db, demo};
 
 #[derive(Debug, Parser)]
@@ -41,6 +41,16 @@ enum Command {
     Token(TokenCommand),
     /// Fill the database with a small demo workshop.
     Demo,
+    /// Check the mass ledger.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum LedgerCommand {
+    /// Recompute every balance and composition from the movements and compare; exits
+    /// non-zero naming every difference.
+    Check,
 }
 
 #[derive(Debug, Default, Args)]
@@ -144,6 +154,7 @@ pub async fn run() -> ExitCode {
             .await
         }
         Command::Demo => with_db(&config, |db| async move { demo::fill(&db).await }).await,
+        Command::Ledger(LedgerCommand::Check) => ledger_check(&config).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -170,6 +181,31 @@ where
         .await
         .map_err(|e| e.to_string())?;
     work(db).await.map_err(|error| error.to_string())
+}
+
+async fn ledger_check(config: &Config) -> Result<(), String> {
+    let db = db::open_and_migrate(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let report = ledger::check::check(&db).await.map_err(|e| e.to_string())?;
+    for difference in &report.differences {
+        println!("{difference}");
+    }
+    let summary = format!(
+        "{} holders, {} movements, sum {} g, {} difference(s), {:.1} s",
+        report.holders,
+        report.movements,
+        report.sum_g,
+        report.differences.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if report.is_clean() {
+        println!("ledger clean: {summary}");
+        Ok(())
+    } else {
+        Err(format!("ledger damaged: {summary}"))
+    }
 }
 
 async fn migrate(config: &Config) -> Result<(), String> {

@@ -266,6 +266,26 @@ impl From<PathRejection> for AppError {
     }
 }
 
+impl From<crate::domain::ledger::LedgerError> for AppError {
+    fn from(error: crate::domain::ledger::LedgerError) -> AppError {
+        use crate::domain::ledger::LedgerError;
+        let field = match &error {
+            LedgerError::NonPositiveMass { seq, .. } | LedgerError::PartsMismatch { seq, .. } => {
+                format!("movements/{seq}/mass_g")
+            }
+            LedgerError::SelfMovement { seq }
+            | LedgerError::UnknownHolder { seq, .. }
+            | LedgerError::MissingBasis { seq, .. }
+            | LedgerError::Attribution { seq, .. } => format!("movements/{seq}"),
+            LedgerError::WouldGoNegative { .. } | LedgerError::CompositionShort { .. } => {
+                return AppError::conflict("insufficient_mass", error.to_string());
+            }
+            LedgerError::NoMovements | LedgerError::Overflow => "movements".to_string(),
+        };
+        AppError::invalid(field, error.to_string())
+    }
+}
+
 /// serde_path_to_error style messages start with the failing path: `items[3].mass_g: invalid type`.
 fn field_of_serde_message(message: &str) -> String {
     let message = message

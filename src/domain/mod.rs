@@ -1,4 +1,7 @@
-//! Pure rules, no I/O: codes, roles, and (with later capabilities) the ledger and lifecycles.
+//! Pure rules, no I/O: codes, roles, the mass ledger, attribution and tolerances.
 
+pub mod attribution;
 pub mod codes;
+pub mod ledger;
 pub mod roles;
+pub mod tolerance;

@@ -8,5 +8,6 @@ mod auth;
 mod cli;
 mod errors;
 mod health;
+mod ledger;
 mod migrations;
 mod pages;

@@ -3,6 +3,7 @@
 mod auth;
 mod events;
 mod health;
+mod ledger;
 mod tokens;
 mod users;
 
@@ -64,6 +65,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(tokens::list, tokens::create))
         .routes(routes!(tokens::revoke))
         .routes(routes!(events::list))
+        .routes(routes!(ledger::holder))
+        .routes(routes!(ledger::trace))
+        .routes(routes!(ledger::attribution))
+        .routes(routes!(ledger::operation))
+        .routes(routes!(ledger::correct))
         .route("/openapi.json", axum::routing::get(openapi_json));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))

@@ -1,0 +1,146 @@
+//! `greenchip ledger check`: recompute every balance and composition from the movements and
+//! compare them with the maintained ones.
+
+use std::collections::{BTreeMap, HashMap};
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::entities::{holder, holder_composition, movement};
+use crate::error::AppResult;
+use crate::services::ledger::parts_of_json;
+
+/// Movements read per query while replaying.
+const PAGE: u64 = 20_000;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CheckReport {
+    pub holders: usize,
+    pub movements: u64,
+    /// Σ of every balance: zero when mass is conserved.
+    pub sum_g: i64,
+    /// Every difference found, in words naming the holder.
+    pub differences: Vec<String>,
+}
+
+impl CheckReport {
+    pub fn is_clean(&self) -> bool {
+        self.sum_g == 0 && self.differences.is_empty()
+    }
+}
+
+pub async fn check(conn: &impl ConnectionTrait) -> AppResult<CheckReport> {
+    let mut balances: HashMap<Uuid, i64> = HashMap::new();
+    let mut compositions: HashMap<(Uuid, Uuid), i64> = HashMap::new();
+    let mut report = CheckReport::default();
+    let mut after: Option<Uuid> = None;
+    loop {
+        let mut query = movement::Entity::find()
+            .order_by_asc(movement::Column::Id)
+            .limit(PAGE);
+        if let Some(last) = after {
+            query = query.filter(movement::Column::Id.gt(last));
+        }
+        let page = query.all(conn).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        for m in &page {
+            report.movements += 1;
+            *balances.entry(m.from_holder_id).or_default() -= m.mass_g;
+            *balances.entry(m.to_holder_id).or_default() += m.mass_g;
+            let parts = parts_of_json(&m.parts);
+            let parts_g: i64 = parts.values().sum();
+            if parts_g != m.mass_g {
+                report.differences.push(format!(
+                    "movement {}: parts add up to {parts_g} g, not {} g",
+                    m.id, m.mass_g
+                ));
+            }
+            for (collection, grams) in parts {
+                *compositions
+                    .entry((m.from_holder_id, collection))
+                    .or_default() -= grams;
+                *compositions
+                    .entry((m.to_holder_id, collection))
+                    .or_default() += grams;
+            }
+        }
+    }
+
+    let holders = holder::Entity::find().all(conn).await?;
+    report.holders = holders.len();
+    let name = |h: &holder::Model| h.code.clone().unwrap_or_else(|| h.label.clone());
+    let mut names: HashMap<Uuid, String> = HashMap::new();
+    for h in &holders {
+        names.insert(h.id, name(h));
+        report.sum_g += h.balance_g;
+        let replayed = balances.remove(&h.id).unwrap_or(0);
+        if replayed != h.balance_g {
+            report.differences.push(format!(
+                "{}: balance is {} g but its movements add up to {replayed} g",
+                name(h),
+                h.balance_g
+            ));
+        }
+        if h.balance_g < 0 && !matches!(h.account.as_deref(), Some("intake" | "weighing_variance"))
+        {
+            report.differences.push(format!(
+                "{}: balance is negative ({} g)",
+                name(h),
+                h.balance_g
+            ));
+        }
+    }
+    for (id, grams) in balances {
+        report.differences.push(format!(
+            "movements name holder {id}, which does not exist ({grams} g)"
+        ));
+    }
+
+    let stored = holder_composition::Entity::find().all(conn).await?;
+    let mut sums: BTreeMap<Uuid, i64> = BTreeMap::new();
+    for row in stored {
+        *sums.entry(row.holder_id).or_default() += row.mass_g;
+        let replayed = compositions
+            .remove(&(row.holder_id, row.collection_id))
+            .unwrap_or(0);
+        if replayed != row.mass_g {
+            report.differences.push(format!(
+                "{}: holds {} g of collection {} but its movements say {replayed} g",
+                names
+                    .get(&row.holder_id)
+                    .cloned()
+                    .unwrap_or_else(|| row.holder_id.to_string()),
+                row.mass_g,
+                row.collection_id
+            ));
+        }
+    }
+    for ((holder_id, collection), grams) in compositions {
+        if grams != 0 {
+            report.differences.push(format!(
+                "{}: its movements bring {grams} g of collection {collection}, which its composition lacks",
+                names.get(&holder_id).cloned().unwrap_or_else(|| holder_id.to_string())
+            ));
+        }
+    }
+    for h in &holders {
+        let composed = sums.get(&h.id).copied().unwrap_or(0);
+        if composed != h.balance_g {
+            report.differences.push(format!(
+                "{}: its composition adds up to {composed} g, its balance is {} g",
+                name(h),
+                h.balance_g
+            ));
+        }
+    }
+    if report.sum_g != 0 {
+        report.differences.push(format!(
+            "the ledger does not sum to zero: {} g",
+            report.sum_g
+        ));
+    }
+    report.differences.sort();
+    Ok(report)
+}
