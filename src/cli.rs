@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::domain::roles::Role;
 use crate::http::AppState;
 use crate::services::{ledger, tokens, users};
-use crate::{db, demo};
+use crate::{db, demo, synthetic};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -44,6 +44,14 @@ enum Command {
     /// Check the mass ledger.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Generate a large synthetic history (for benchmarks and load tests) into an empty database.
+    Synth {
+        /// Items to receive; about ten movements each.
+        #[arg(long, default_value_t = 100_000)]
+        items: usize,
+        #[arg(long, default_value_t = 2010)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -155,6 +163,26 @@ pub async fn run() -> ExitCode {
         }
         Command::Demo => with_db(&config, |db| async move { demo::fill(&db).await }).await,
         Command::Ledger(LedgerCommand::Check) => ledger_check(&config).await,
+        Command::Synth { items, seed } => {
+            with_db(&config, |db| async move {
+                let started = std::time::Instant::now();
+                let spec = synthetic::Spec { seed, ..synthetic::Spec::items(items) };
+                let made = synthetic::generate(&db, &spec).await?;
+                println!(
+                    "generated {} items in {} collections from {} partners: {} operations, {} movements, {} melts, {} ingots in {:.0} s",
+                    made.items,
+                    made.collections,
+                    made.partners,
+                    made.operations,
+                    made.movements,
+                    made.melts,
+                    made.ingots,
+                    started.elapsed().as_secs_f64()
+                );
+                Ok(())
+            })
+            .await
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod i18n;
 pub mod services;
+pub mod synthetic;
 
 pub use config::Config;
 pub use error::{AppError, AppResult};

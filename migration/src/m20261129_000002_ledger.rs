@@ -112,7 +112,7 @@ enum Events {
     Id,
 }
 
-const MATERIALS_CSV: &str = include_str!("seed/materials.csv");
+const MATERIALS_CSV: &str = include_str!("../../data/materials.csv");
 
 fn fk(
     from: (impl IntoIden, impl IntoIden),

@@ -243,3 +243,63 @@ async fn the_demo_fills_a_workshop_and_can_run_twice() {
     .await
     .unwrap();
 }
+
+#[tokio::test]
+async fn ledger_check_is_clean_on_a_consistent_history_and_fails_naming_damage() {
+    let (_db, url) = TestDb::create().await;
+    {
+        let config = greenchip::Config {
+            database_url: url.clone(),
+            ..greenchip::Config::default()
+        };
+        let db = greenchip::db::open_and_migrate(&config).await.unwrap();
+        let spec = greenchip::synthetic::Spec {
+            batch: 50,
+            ..greenchip::synthetic::Spec::items(120)
+        };
+        let made = greenchip::synthetic::generate(&db, &spec).await.unwrap();
+        assert_eq!(made.items, 120);
+        assert!(made.movements > 120 * 5, "{made:?}");
+        db.close().await.unwrap();
+    }
+    let check_url = url.clone();
+    let clean = tokio::task::spawn_blocking(move || run(&check_url, &["ledger", "check"]))
+        .await
+        .unwrap();
+    assert!(
+        clean.status.success(),
+        "{}",
+        String::from_utf8_lossy(&clean.stderr)
+    );
+    assert!(
+        stdout(&clean).starts_with("ledger clean:"),
+        "{}",
+        stdout(&clean)
+    );
+
+    {
+        let config = greenchip::Config {
+            database_url: url.clone(),
+            ..greenchip::Config::default()
+        };
+        let db = greenchip::db::open(&config).await.unwrap();
+        sea_orm::ConnectionTrait::execute_unprepared(
+            &db,
+            "UPDATE holder_compositions SET mass_g = mass_g - 1 WHERE holder_id IN \
+             (SELECT id FROM holders WHERE account_key = 'weighing_variance')",
+        )
+        .await
+        .unwrap();
+        db.close().await.unwrap();
+    }
+    let damaged = tokio::task::spawn_blocking(move || run(&url, &["ledger", "check"]))
+        .await
+        .unwrap();
+    assert!(!damaged.status.success());
+    assert!(
+        stdout(&damaged).contains("weighing_variance: holds"),
+        "{}",
+        stdout(&damaged)
+    );
+    assert!(String::from_utf8_lossy(&damaged.stderr).starts_with("error: ledger damaged"));
+}

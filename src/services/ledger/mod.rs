@@ -204,18 +204,27 @@ pub async fn post_in(txn: &DatabaseTransaction, new: NewOperation) -> AppResult<
     .insert(txn)
     .await?;
 
-    let rows: Vec<movement::ActiveModel> = posted
+    let movements: Vec<movement::Model> = posted
         .iter()
-        .map(|p| movement::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            operation_id: Set(operation.id),
-            seq: Set(i32::try_from(p.seq).unwrap_or(i32::MAX)),
-            from_holder_id: Set(p.from),
-            to_holder_id: Set(p.to),
-            mass_g: Set(p.mass_g),
-            parts: Set(parts_json(&p.parts)),
+        .map(|p| movement::Model {
+            id: Uuid::now_v7(),
+            operation_id: operation.id,
+            seq: i32::try_from(p.seq).unwrap_or(i32::MAX),
+            from_holder_id: p.from,
+            to_holder_id: p.to,
+            mass_g: p.mass_g,
+            parts: parts_json(&p.parts),
         })
         .collect();
+    let rows = movements.iter().map(|m| movement::ActiveModel {
+        id: Set(m.id),
+        operation_id: Set(m.operation_id),
+        seq: Set(m.seq),
+        from_holder_id: Set(m.from_holder_id),
+        to_holder_id: Set(m.to_holder_id),
+        mass_g: Set(m.mass_g),
+        parts: Set(m.parts.clone()),
+    });
     movement::Entity::insert_many(rows).exec(txn).await?;
 
     for (holder_id, state) in &states {
@@ -238,7 +247,8 @@ pub async fn post_in(txn: &DatabaseTransaction, new: NewOperation) -> AppResult<
     }
     write_composition_deltas(txn, &posted).await?;
 
-    let movements = movements_of(txn, operation.id).await?;
+    let mut movements = movements;
+    movements.sort_by_key(|m| m.seq);
     Ok(PostedOperation {
         operation,
         movements,
