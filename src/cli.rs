@@ -82,6 +82,9 @@ enum UserCommand {
         email: Option<String>,
         #[arg(long)]
         password: Option<String>,
+        /// For a partner user: the partner's id.
+        #[arg(long)]
+        partner_id: Option<uuid::Uuid>,
     },
 }
 
@@ -131,6 +134,7 @@ pub async fn run() -> ExitCode {
             display_name,
             email,
             password,
+            partner_id,
         }) => {
             with_db(&config, |db| async move {
                 let new = users::NewUser {
@@ -139,6 +143,7 @@ pub async fn run() -> ExitCode {
                     email,
                     role,
                     password,
+                    partner_id,
                 };
                 let created = users::create(&db, new, None).await?;
                 println!("created {} “{}”", created.user.role, created.user.name);

@@ -23,6 +23,7 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<()> {
             email: None,
             role,
             password: None,
+            partner_id: None,
         };
         match users::create(db, new, None).await {
             Ok(created) => {

@@ -292,11 +292,15 @@ fn field_of_serde_message(message: &str) -> String {
         .strip_prefix("Failed to deserialize the JSON body into the target type: ")
         .unwrap_or(message);
     match message.split_once(": ") {
-        Some((path, _)) if !path.contains(' ') => path.to_string(),
-        _ => match message.split_once("missing field `") {
-            Some((_, rest)) => rest.split('`').next().unwrap_or_default().to_string(),
-            None => String::new(),
-        },
+        Some((path, _)) if !path.contains(' ') => path
+            .replace('.', "/")
+            .replace(['[', ']'], "/")
+            .replace("//", "/"),
+        _ => ["missing field `", "unknown field `"]
+            .iter()
+            .find_map(|marker| message.split_once(marker))
+            .map(|(_, rest)| rest.split('`').next().unwrap_or_default().to_string())
+            .unwrap_or_default(),
     }
 }
 

@@ -2,6 +2,8 @@
 
 pub mod attribution;
 pub mod codes;
+pub mod intake;
 pub mod ledger;
+pub mod mass;
 pub mod roles;
 pub mod tolerance;

@@ -22,6 +22,8 @@ pub struct Model {
     pub badge_code: Option<String>,
     pub active: bool,
     pub created_at: DateTimeUtc,
+    /// For a partner user: the partner it belongs to.
+    pub partner_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

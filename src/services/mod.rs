@@ -1,8 +1,77 @@
 //! Use cases: one function per operation, each one transaction, no HTTP types.
 
+pub mod catalogue;
+pub mod collections;
 pub mod events;
+pub mod items;
 pub mod ledger;
+pub mod partners;
 pub mod secrets;
 pub mod sessions;
 pub mod tokens;
 pub mod users;
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// Which page of a list to answer.
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+pub struct Paging {
+    /// From 1 (default 1).
+    pub page: Option<u64>,
+    /// 1 to 500 (default 50).
+    pub per_page: Option<u64>,
+}
+
+impl Paging {
+    pub fn page(&self) -> u64 {
+        self.page.unwrap_or(1).max(1)
+    }
+
+    pub fn per_page(&self) -> u64 {
+        self.per_page.unwrap_or(50).clamp(1, 500)
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+impl<T> Page<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            page: self.page,
+            per_page: self.per_page,
+        }
+    }
+}
+
+/// Runs a query one page at a time.
+pub async fn paginate<E, C>(
+    conn: &C,
+    query: sea_orm::Select<E>,
+    paging: Paging,
+) -> Result<Page<E::Model>, sea_orm::DbErr>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: Send + Sync,
+    C: sea_orm::ConnectionTrait,
+{
+    use sea_orm::PaginatorTrait;
+    let paginator = query.paginate(conn, paging.per_page());
+    let total = paginator.num_items().await?;
+    let items = paginator.fetch_page(paging.page() - 1).await?;
+    Ok(Page {
+        items,
+        total,
+        page: paging.page(),
+        per_page: paging.per_page(),
+    })
+}

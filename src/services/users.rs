@@ -32,6 +32,8 @@ pub struct NewUser {
     pub role: Role,
     /// None: a password is generated and answered once.
     pub password: Option<String>,
+    /// Required for (and only for) partner users: the partner they belong to.
+    pub partner_id: Option<Uuid>,
 }
 
 /// A created account, with the generated password when none was given.
@@ -73,6 +75,17 @@ fn validate(new: &NewUser) -> Result<(), AppError> {
             "password",
             format!("must be at least {MIN_PASSWORD_CHARS} characters"),
         ));
+    }
+    match (new.role, new.partner_id) {
+        (Role::Partner, None) => errors.push(FieldError::new(
+            "partner_id",
+            "a partner user belongs to a partner",
+        )),
+        (role, Some(_)) if role != Role::Partner => errors.push(FieldError::new(
+            "partner_id",
+            "only partner users belong to a partner",
+        )),
+        _ => {}
     }
     AppError::invalid_fields(errors)
 }
@@ -124,6 +137,11 @@ pub async fn create(
         (new.role == Role::Apprentice).then(|| Code::random(CodeKind::Apprentice).to_string());
 
     let txn = begin_write(db).await?;
+    if let Some(partner_id) = new.partner_id {
+        crate::services::partners::get(&txn, partner_id)
+            .await
+            .map_err(|_| AppError::invalid("partner_id", format!("no partner {partner_id}")))?;
+    }
     let user = user::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(name.clone()),
@@ -138,6 +156,7 @@ pub async fn create(
         badge_code: Set(badge_code),
         active: Set(true),
         created_at: Set(Utc::now()),
+        partner_id: Set(new.partner_id),
     }
     .insert(&txn)
     .await
@@ -172,6 +191,7 @@ pub async fn ensure_initial_admin(db: &DatabaseConnection) -> AppResult<Option<S
         email: None,
         role: Role::Admin,
         password: None,
+        partner_id: None,
     };
     match create(db, new, None).await {
         Ok(created) => Ok(created.generated_password),

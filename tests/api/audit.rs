@@ -20,6 +20,7 @@ async fn creating_a_user_writes_one_event_and_a_refused_one_writes_none() {
         email: None,
         role: Role::Supervisor,
         password: Some("long enough".into()),
+        partner_id: None,
     };
     users::create(&app.db, new.clone(), None).await.unwrap();
     let after = event::Entity::find().count(&app.db).await.unwrap();

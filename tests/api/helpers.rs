@@ -130,6 +130,7 @@ impl TestApp {
             email: None,
             role,
             password: Some(PASSWORD.to_string()),
+            partner_id: None,
         };
         users::create(&self.db, new, None)
             .await

@@ -8,6 +8,7 @@ mod auth;
 mod cli;
 mod errors;
 mod health;
+mod intake;
 mod ledger;
 mod migrations;
 mod pages;

@@ -1,9 +1,13 @@
 //! The JSON API under `/api/v1`, described by an OpenAPI 3.1 document generated from the handlers.
 
 mod auth;
+mod catalogue;
+mod collections;
 mod events;
 mod health;
+mod items;
 mod ledger;
+mod partners;
 mod tokens;
 mod users;
 
@@ -70,6 +74,22 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger::attribution))
         .routes(routes!(ledger::operation))
         .routes(routes!(ledger::correct))
+        .routes(routes!(partners::list, partners::create))
+        .routes(routes!(partners::get, partners::update))
+        .routes(routes!(catalogue::kinds, catalogue::create_kind))
+        .routes(routes!(catalogue::update_kind))
+        .routes(routes!(catalogue::materials, catalogue::create_material))
+        .routes(routes!(catalogue::update_material))
+        .routes(routes!(collections::list, collections::create))
+        .routes(routes!(collections::get, collections::update))
+        .routes(routes!(collections::close))
+        .routes(routes!(collections::reopen))
+        .routes(routes!(collections::items_of, collections::receive))
+        .routes(routes!(collections::receive_bulk))
+        .routes(routes!(items::list))
+        .routes(routes!(items::get, items::update))
+        .routes(routes!(items::correct_mass))
+        .routes(routes!(items::link_barcode))
         .route("/openapi.json", axum::routing::get(openapi_json));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))

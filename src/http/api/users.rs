@@ -24,6 +24,8 @@ pub struct UserView {
     /// An apprentice's badge code (`AP-…`).
     badge_code: Option<String>,
     active: bool,
+    /// For a partner user: its partner.
+    partner_id: Option<Uuid>,
 }
 
 impl From<&user::Model> for UserView {
@@ -36,6 +38,7 @@ impl From<&user::Model> for UserView {
             role: users::role_of(user),
             badge_code: user.badge_code.clone(),
             active: user.active,
+            partner_id: user.partner_id,
         }
     }
 }
@@ -50,6 +53,8 @@ pub struct CreateUser {
     role: Role,
     /// At least 8 characters; leave out to have one generated and answered once.
     password: Option<String>,
+    /// For a partner user (and only then): the partner it belongs to.
+    partner_id: Option<Uuid>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -91,6 +96,7 @@ pub async fn create(
         email: request.email,
         role: request.role,
         password: request.password,
+        partner_id: request.partner_id,
     };
     let created = users::create(&state.db, new, Some(current.user.id)).await?;
     Ok((
