@@ -62,6 +62,40 @@ impl Lang {
         ranked.first().map(|(_, lang)| *lang)
     }
 
+    /// A mass for people: kilograms, grouped and with the decimal mark of the language
+    /// (`1,234.5 kg`, `1 234,5 kg`).
+    pub fn kg(self, grams: i64) -> String {
+        format!(
+            "{}\u{a0}kg",
+            self.decimal(&crate::domain::mass::kilograms(grams))
+        )
+    }
+
+    /// A plain decimal (`1234.5`) written the way this language writes numbers.
+    pub fn decimal(self, plain: &str) -> String {
+        let (sign, digits) = match plain.strip_prefix('-') {
+            Some(rest) => ("-", rest),
+            None => ("", plain),
+        };
+        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+        let (group, mark) = match self {
+            Lang::En => (",", "."),
+            Lang::Fr | Lang::Ar => ("\u{202f}", ","),
+        };
+        let mut grouped = String::new();
+        for (index, digit) in whole.chars().enumerate() {
+            if index > 0 && (whole.len() - index) % 3 == 0 {
+                grouped.push_str(group);
+            }
+            grouped.push(digit);
+        }
+        if fraction.is_empty() {
+            format!("{sign}{grouped}")
+        } else {
+            format!("{sign}{grouped}{mark}{fraction}")
+        }
+    }
+
     /// The text for a message key; English when this language lacks it, the key when both do.
     pub fn t(self, key: &str) -> &'static str {
         let catalogue = &CATALOGUES[&self];
@@ -149,6 +183,15 @@ mod tests {
         assert_eq!(Lang::Fr.t("login.title"), "Connexion");
         assert_ne!(Lang::Ar.t("login.title"), Lang::En.t("login.title"));
         assert_eq!(Lang::Fr.t("no.such.key"), "no.such.key");
+    }
+
+    #[test]
+    fn masses_read_the_way_each_language_writes_numbers() {
+        assert_eq!(Lang::En.kg(1_234_500), "1,234.5\u{a0}kg");
+        assert_eq!(Lang::Fr.kg(1_234_500), "1\u{202f}234,5\u{a0}kg");
+        assert_eq!(Lang::Fr.kg(8_400), "8,4\u{a0}kg");
+        assert_eq!(Lang::En.kg(-500), "-0.5\u{a0}kg");
+        assert_eq!(Lang::En.decimal("1000000"), "1,000,000");
     }
 
     #[test]

@@ -27,6 +27,7 @@ macro_rules! asset {
 const ASSETS: &[Asset] = &[
     asset!("css/app.css", "text/css; charset=utf-8"),
     asset!("js/api-docs.js", "text/javascript; charset=utf-8"),
+    asset!("js/intake.js", "text/javascript; charset=utf-8"),
     asset!("img/favicon.svg", "image/svg+xml"),
     asset!(
         "vendor/swagger-ui/swagger-ui.css",

@@ -122,15 +122,29 @@ impl TestApp {
         self.request(Method::POST, path)
     }
 
-    /// Creates an account with the test password.
+    /// Creates an account with the test password (a partner user gets a partner of its own).
     pub async fn user(&self, name: &str, role: Role) -> greenchip::entities::user::Model {
+        let partner_id = match role {
+            Role::Partner => {
+                let fields = greenchip::services::partners::PartnerFields {
+                    name: Some(format!("{name} (partner)")),
+                    kind: Some(greenchip::domain::intake::PartnerKind::Company),
+                    ..Default::default()
+                };
+                let partner = greenchip::services::partners::create(&self.db, fields, None)
+                    .await
+                    .expect("create partner");
+                Some(partner.id)
+            }
+            _ => None,
+        };
         let new = NewUser {
             name: name.to_string(),
             display_name: None,
             email: None,
             role,
             password: Some(PASSWORD.to_string()),
-            partner_id: None,
+            partner_id,
         };
         users::create(&self.db, new, None)
             .await

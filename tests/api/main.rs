@@ -9,6 +9,7 @@ mod cli;
 mod errors;
 mod health;
 mod intake;
+mod intake_pages;
 mod ledger;
 mod migrations;
 mod pages;

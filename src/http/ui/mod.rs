@@ -1,7 +1,12 @@
 //! HTML pages for people: server-rendered, compile-time-checked templates, three languages.
 
+mod collections;
 mod dashboard;
+mod intake;
+mod items;
 mod login;
+mod partners;
+mod scan;
 
 use askama::Template;
 use axum::Router;
@@ -27,6 +32,125 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/lang/{code}", get(switch_language))
         .route("/api/docs", get(api_docs))
+        .route("/partners", get(partners::list).post(partners::create))
+        .route(
+            "/collections",
+            get(collections::list).post(collections::create),
+        )
+        .route("/collections/{code}", get(collections::detail))
+        .route("/collections/{code}/state", post(collections::change_state))
+        .route("/intake/{code}", get(intake::page).post(intake::receive))
+        .route("/items/{code}", get(items::detail))
+        .route("/items/{code}/barcodes", post(items::link_barcode))
+        .route("/s/{code}", get(scan::resolve))
+        .route("/S/{code}", get(scan::resolve))
+}
+
+/// A signed-in person asking for a page: who, in which language, at which path.
+/// Anyone not signed in is sent to the login page and back.
+pub struct PageContext {
+    pub current: CurrentUser,
+    pub lang: Lang,
+    pub path: String,
+    pub headers: HeaderMap,
+}
+
+impl FromRequestParts<AppState> for PageContext {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let path = parts.uri.path().to_string();
+        let current = match <CurrentUser as axum::extract::OptionalFromRequestParts<AppState>>::from_request_parts(
+            parts, state,
+        )
+        .await
+        {
+            Ok(Some(current)) => current,
+            Ok(None) => {
+                let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                let encoded: String = next
+                    .bytes()
+                    .map(|b| match b {
+                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => (b as char).to_string(),
+                        _ => format!("%{b:02X}"),
+                    })
+                    .collect();
+                return Err(Redirect::to(&format!("/login?next={encoded}")).into_response());
+            }
+            Err(error) => return Err(error.into_response()),
+        };
+        Ok(PageContext {
+            lang: lang_of(&parts.headers),
+            current,
+            path,
+            headers: parts.headers.clone(),
+        })
+    }
+}
+
+impl PageContext {
+    pub fn shell(&self, state: &AppState) -> Shell {
+        Shell::new(state, self.lang, &self.path, Some(&self.current))
+    }
+
+    /// Refuses with a 403 page unless the person's role is one of `allowed`.
+    pub fn require(&self, state: &AppState, allowed: &[Role]) -> Result<(), Response> {
+        if self.current.role.is_any_of(allowed) {
+            Ok(())
+        } else {
+            Err(self.error_page(
+                state,
+                StatusCode::FORBIDDEN,
+                self.lang.t("error.forbidden").to_string(),
+            ))
+        }
+    }
+
+    /// Refuses a form that did not come from one of this site's pages (CSRF).
+    pub fn check_form(&self, state: &AppState, sent_token: &str) -> Result<(), Response> {
+        let expected = self
+            .current
+            .session
+            .as_ref()
+            .map(|s| s.csrf_token.as_str())
+            .unwrap_or_default();
+        if login::form_is_from_us(&self.headers, expected, sent_token) {
+            Ok(())
+        } else {
+            Err(self.error_page(
+                state,
+                StatusCode::FORBIDDEN,
+                self.lang.t("error.form_expired").to_string(),
+            ))
+        }
+    }
+
+    /// An error as a page, in the person's language, for what a browser cannot show as JSON.
+    pub fn error_page(&self, state: &AppState, status: StatusCode, detail: String) -> Response {
+        let page = ErrorPage {
+            shell: self.shell(state),
+            status: status.as_u16(),
+            detail,
+        };
+        (status, render(&page)).into_response()
+    }
+
+    /// An application error as a page (server errors are logged, never shown).
+    pub fn app_error(&self, state: &AppState, error: AppError) -> Response {
+        let problem = error.problem();
+        if error.status().is_server_error() {
+            return error.into_response();
+        }
+        self.error_page(state, error.status(), problem.detail)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    shell: Shell,
+    status: u16,
+    detail: String,
 }
 
 /// The language of the page: the visitor's choice (cookie), else the browser's, else English.
@@ -94,6 +218,11 @@ impl Shell {
         self.lang.t(key)
     }
 
+    /// A message whose key ends in a value: `tk("item_state", "received")`.
+    pub fn tk(&self, prefix: &str, value: &str) -> &'static str {
+        self.lang.t(&format!("{prefix}.{value}"))
+    }
+
     pub fn languages(&self) -> Vec<(&'static str, &'static str, bool)> {
         Lang::ALL
             .iter()
@@ -115,14 +244,22 @@ fn nav_for(role: Option<Role>, lang: Lang, path: &str) -> Vec<NavLink> {
     };
     let mut links = vec![("/", "nav.home")];
     if role.is_any_of(&[Role::Supervisor]) {
-        links.push(("/api/docs", "nav.api"));
+        links.extend([
+            ("/collections", "nav.collections"),
+            ("/partners", "nav.partners"),
+            ("/api/docs", "nav.api"),
+        ]);
     }
     links
         .into_iter()
         .map(|(href, key)| NavLink {
             href,
             label: lang.t(key),
-            current: href == path,
+            current: if href == "/" {
+                path == "/"
+            } else {
+                path.starts_with(href)
+            },
         })
         .collect()
 }

@@ -1,0 +1,35 @@
+//! `/s/<code>`: what a phone opens when it reads a label's QR code. Any code, or a linked
+//! manufacturer barcode, leads to its page.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::domain::codes::{Code, CodeKind};
+use crate::http::AppState;
+use crate::http::extract::Path;
+use crate::http::ui::PageContext;
+use crate::services::items;
+
+pub async fn resolve(
+    State(state): State<AppState>,
+    context: PageContext,
+    Path(scanned): Path<String>,
+) -> Response {
+    match Code::from_scan(&scanned) {
+        Ok(code) => match code.kind() {
+            CodeKind::Item => Redirect::to(&format!("/items/{code}")).into_response(),
+            CodeKind::Collection => Redirect::to(&format!("/collections/{code}")).into_response(),
+            _ => context.error_page(
+                &state,
+                StatusCode::NOT_FOUND,
+                format!("{code}: {}", context.lang.t("scan.no_page")),
+            ),
+        },
+        // Not a greenchip code: perhaps a manufacturer barcode linked to an item.
+        Err(reason) => match items::find(&state.db, &scanned).await {
+            Ok(found) => Redirect::to(&format!("/items/{}", found.code)).into_response(),
+            Err(_) => context.error_page(&state, StatusCode::NOT_FOUND, reason.to_string()),
+        },
+    }
+}
