@@ -44,6 +44,8 @@ enum Command {
     /// Check the mass ledger.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Print labels to a PDF file.
+    Labels(LabelsArgs),
     /// Generate a large synthetic history (for benchmarks and load tests) into an empty database.
     Synth {
         /// Items to receive; about ten movements each.
@@ -52,6 +54,34 @@ enum Command {
         #[arg(long, default_value_t = 2010)]
         seed: u64,
     },
+}
+
+#[derive(Debug, Args)]
+struct LabelsArgs {
+    /// Layout: L7160, L7163, L7651, roll62, or one from `labels_dir`.
+    #[arg(long, default_value = "L7160")]
+    template: String,
+    /// Every item of this collection (`CO-…`).
+    #[arg(long, conflicts_with = "codes")]
+    collection: Option<String>,
+    /// These codes, comma-separated.
+    #[arg(long, value_delimiter = ',', required_unless_present = "collection")]
+    codes: Vec<String>,
+    /// Used labels at the start of the first sheet.
+    #[arg(long, default_value_t = 0)]
+    skip: usize,
+    /// Printer correction, mm to the right.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    offset_x_mm: f32,
+    /// Printer correction, mm down.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    offset_y_mm: f32,
+    /// Thin outlines around each label.
+    #[arg(long)]
+    cut_borders: bool,
+    /// The PDF to write.
+    #[arg(short, long)]
+    output: std::path::PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -168,6 +198,7 @@ pub async fn run() -> ExitCode {
         }
         Command::Demo => with_db(&config, |db| async move { demo::fill(&db).await }).await,
         Command::Ledger(LedgerCommand::Check) => ledger_check(&config).await,
+        Command::Labels(args) => print_labels(&config, args).await,
         Command::Synth { items, seed } => {
             with_db(&config, |db| async move {
                 let started = std::time::Instant::now();
@@ -214,6 +245,46 @@ where
         .await
         .map_err(|e| e.to_string())?;
     work(db).await.map_err(|error| error.to_string())
+}
+
+async fn print_labels(config: &Config, args: LabelsArgs) -> Result<(), String> {
+    let mut templates = crate::render::Templates::shipped().map_err(|e| e.to_string())?;
+    if let Some(dir) = &config.labels_dir {
+        templates = templates.with_dir(dir).map_err(|e| e.to_string())?;
+    }
+    let db = db::open_and_migrate(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let lang = config.label_lang();
+    let labels = match &args.collection {
+        Some(collection) => crate::services::labels::for_collection(&db, collection, lang).await,
+        None => crate::services::labels::for_codes(&db, &args.codes, lang).await,
+    }
+    .map_err(|e| e.to_string())?;
+    let count = labels.len();
+    let run = crate::services::labels::PrintRun {
+        template: args.template,
+        skip: args.skip,
+        offset_x_mm: args.offset_x_mm,
+        offset_y_mm: args.offset_y_mm,
+        cut_borders: args.cut_borders,
+    };
+    let pdf = crate::services::labels::render(
+        &templates,
+        &run,
+        labels,
+        config.public_base().map(str::to_string),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    std::fs::write(&args.output, &pdf)
+        .map_err(|error| format!("cannot write {}: {error}", args.output.display()))?;
+    println!(
+        "{count} labels written to {} ({} bytes)",
+        args.output.display(),
+        pdf.len()
+    );
+    Ok(())
 }
 
 async fn ledger_check(config: &Config) -> Result<(), String> {
@@ -273,7 +344,8 @@ async fn serve(config: Config) -> Result<(), String> {
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(url = %format!("http://{local}/"), database = %db::redact(&config.database_url), "greenchip is listening");
     println!("greenchip is listening on http://{local}/");
-    let app = crate::app(AppState::new(db, config));
+    let state = AppState::try_new(db, config).map_err(|error| format!("label layouts: {error}"))?;
+    let app = crate::app(state);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

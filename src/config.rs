@@ -41,6 +41,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Connections in the PostgreSQL pool.
     pub postgres_pool_size: u32,
+    /// A folder of extra label layouts (`*.toml`); one named like a shipped layout replaces it.
+    pub labels_dir: Option<PathBuf>,
+    /// The language of the words printed on labels (`fr`, `en`, `ar`).
+    pub label_language: String,
 }
 
 impl Default for Config {
@@ -59,6 +63,8 @@ impl Default for Config {
             login_window_s: 900,
             max_body_bytes: 2 * 1024 * 1024,
             postgres_pool_size: 16,
+            labels_dir: None,
+            label_language: "fr".to_string(),
         }
     }
 }
@@ -84,6 +90,11 @@ impl Config {
                 .as_deref()
                 .is_some_and(|url| url.starts_with("https://"))
         })
+    }
+
+    /// The language labels are printed in.
+    pub fn label_lang(&self) -> crate::i18n::Lang {
+        crate::i18n::Lang::from_code(&self.label_language).unwrap_or(crate::i18n::Lang::Fr)
     }
 
     /// The public URL without a trailing slash, if configured.

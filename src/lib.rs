@@ -9,6 +9,7 @@ pub mod entities;
 pub mod error;
 pub mod http;
 pub mod i18n;
+pub mod render;
 pub mod services;
 pub mod synthetic;
 

@@ -31,9 +31,25 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub metrics: Arc<metrics::Metrics>,
     pub throttle: Arc<throttle::LoginThrottle>,
+    /// Label layouts: the shipped ones and any from `labels_dir`.
+    pub labels: Arc<crate::render::Templates>,
 }
 
 impl AppState {
+    /// The state for a configuration; fails only when `labels_dir` holds a bad layout.
+    pub fn try_new(
+        db: DatabaseConnection,
+        config: Config,
+    ) -> Result<AppState, crate::render::TemplateError> {
+        let mut labels = crate::render::Templates::shipped()?;
+        if let Some(dir) = &config.labels_dir {
+            labels = labels.with_dir(dir)?;
+        }
+        let mut state = AppState::new(db, config);
+        state.labels = Arc::new(labels);
+        Ok(state)
+    }
+
     pub fn new(db: DatabaseConnection, config: Config) -> AppState {
         let throttle = throttle::LoginThrottle::new(
             config.login_failures_per_account,
@@ -45,6 +61,10 @@ impl AppState {
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),
             throttle: Arc::new(throttle),
+            // The shipped layouts are checked by the render module's tests.
+            labels: Arc::new(
+                crate::render::Templates::shipped().expect("the shipped label layouts are valid"),
+            ),
         }
     }
 }

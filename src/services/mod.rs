@@ -4,6 +4,7 @@ pub mod catalogue;
 pub mod collections;
 pub mod events;
 pub mod items;
+pub mod labels;
 pub mod ledger;
 pub mod partners;
 pub mod secrets;

@@ -10,6 +10,7 @@ mod errors;
 mod health;
 mod intake;
 mod intake_pages;
+mod labels;
 mod ledger;
 mod migrations;
 mod pages;

@@ -6,6 +6,7 @@ mod collections;
 mod events;
 mod health;
 mod items;
+pub mod labels;
 mod ledger;
 mod partners;
 mod tokens;
@@ -90,6 +91,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(items::get, items::update))
         .routes(routes!(items::correct_mass))
         .routes(routes!(items::link_barcode))
+        .routes(routes!(labels::templates))
+        .routes(routes!(labels::print))
         .route("/openapi.json", axum::routing::get(openapi_json));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))

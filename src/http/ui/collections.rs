@@ -118,7 +118,7 @@ pub async fn list(
     context: PageContext,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    if let Err(refused) = context.require(&state, &[Role::Supervisor]) {
+    if let Some(refused) = context.refusal(&state, &[Role::Supervisor]) {
         return refused;
     }
     list_page(&state, &context, query, Vec::new(), StatusCode::OK).await
@@ -141,10 +141,7 @@ pub async fn create(
     context: PageContext,
     Form(form): Form<NewCollectionForm>,
 ) -> Response {
-    if let Err(refused) = context
-        .require(&state, &[Role::Supervisor])
-        .and_then(|()| context.check_form(&state, &form.csrf))
-    {
+    if let Some(refused) = context.form_refusal(&state, &[Role::Supervisor], &form.csrf) {
         return refused;
     }
     let fields = CollectionFields {
@@ -240,7 +237,7 @@ pub async fn detail(
     context: PageContext,
     Path(code): Path<String>,
 ) -> Response {
-    if let Err(refused) = context.require(&state, &[Role::Supervisor]) {
+    if let Some(refused) = context.refusal(&state, &[Role::Supervisor]) {
         return refused;
     }
     let loaded = async {
@@ -300,10 +297,7 @@ pub async fn change_state(
     Path(code): Path<String>,
     Form(form): Form<StateForm>,
 ) -> Response {
-    if let Err(refused) = context
-        .require(&state, &[Role::Supervisor])
-        .and_then(|()| context.check_form(&state, &form.csrf))
-    {
+    if let Some(refused) = context.form_refusal(&state, &[Role::Supervisor], &form.csrf) {
         return refused;
     }
     let target = match form.action.as_str() {

@@ -179,7 +179,7 @@ pub async fn page(
     Path(code): Path<String>,
     Query(query): Query<IntakeQuery>,
 ) -> Response {
-    if let Err(refused) = context.require(&state, &[Role::Supervisor]) {
+    if let Some(refused) = context.refusal(&state, &[Role::Supervisor]) {
         return refused;
     }
     let form = IntakeForm {
@@ -206,10 +206,7 @@ pub async fn receive(
     Path(code): Path<String>,
     Form(form): Form<IntakeForm>,
 ) -> Response {
-    if let Err(refused) = context
-        .require(&state, &[Role::Supervisor])
-        .and_then(|()| context.check_form(&state, &form.csrf))
-    {
+    if let Some(refused) = context.form_refusal(&state, &[Role::Supervisor], &form.csrf) {
         return refused;
     }
     let mut errors = Vec::new();

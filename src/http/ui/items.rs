@@ -73,7 +73,7 @@ pub async fn detail(
     context: PageContext,
     Path(code): Path<String>,
 ) -> Response {
-    if let Err(refused) = context.require(&state, &[Role::Supervisor]) {
+    if let Some(refused) = context.refusal(&state, &[Role::Supervisor]) {
         return refused;
     }
     show(&state, &context, &code, None).await
@@ -91,10 +91,7 @@ pub async fn link_barcode(
     Path(code): Path<String>,
     Form(form): Form<BarcodeForm>,
 ) -> Response {
-    if let Err(refused) = context
-        .require(&state, &[Role::Supervisor])
-        .and_then(|()| context.check_form(&state, &form.csrf))
-    {
+    if let Some(refused) = context.form_refusal(&state, &[Role::Supervisor], &form.csrf) {
         return refused;
     }
     match items::link_barcode(

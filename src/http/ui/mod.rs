@@ -4,6 +4,7 @@ mod collections;
 mod dashboard;
 mod intake;
 mod items;
+mod labels;
 mod login;
 mod partners;
 mod scan;
@@ -42,6 +43,8 @@ pub fn router() -> Router<AppState> {
         .route("/intake/{code}", get(intake::page).post(intake::receive))
         .route("/items/{code}", get(items::detail))
         .route("/items/{code}/barcodes", post(items::link_barcode))
+        .route("/labels/{file}", get(labels::one))
+        .route("/collections/{code}/labels.pdf", get(labels::collection))
         .route("/s/{code}", get(scan::resolve))
         .route("/S/{code}", get(scan::resolve))
 }
@@ -93,36 +96,43 @@ impl PageContext {
         Shell::new(state, self.lang, &self.path, Some(&self.current))
     }
 
-    /// Refuses with a 403 page unless the person's role is one of `allowed`.
-    pub fn require(&self, state: &AppState, allowed: &[Role]) -> Result<(), Response> {
-        if self.current.role.is_any_of(allowed) {
-            Ok(())
-        } else {
-            Err(self.error_page(
+    /// A 403 page unless the person's role is one of `allowed` (none: go ahead).
+    pub fn refusal(&self, state: &AppState, allowed: &[Role]) -> Option<Response> {
+        (!self.current.role.is_any_of(allowed)).then(|| {
+            self.error_page(
                 state,
                 StatusCode::FORBIDDEN,
                 self.lang.t("error.forbidden").to_string(),
-            ))
-        }
+            )
+        })
     }
 
-    /// Refuses a form that did not come from one of this site's pages (CSRF).
-    pub fn check_form(&self, state: &AppState, sent_token: &str) -> Result<(), Response> {
+    /// As [`refusal`](Self::refusal), and also refuses a form that did not come from one of
+    /// this site's pages (CSRF).
+    pub fn form_refusal(
+        &self,
+        state: &AppState,
+        allowed: &[Role],
+        sent_token: &str,
+    ) -> Option<Response> {
+        self.refusal(state, allowed)
+            .or_else(|| self.forged_form(state, sent_token))
+    }
+
+    fn forged_form(&self, state: &AppState, sent_token: &str) -> Option<Response> {
         let expected = self
             .current
             .session
             .as_ref()
             .map(|s| s.csrf_token.as_str())
             .unwrap_or_default();
-        if login::form_is_from_us(&self.headers, expected, sent_token) {
-            Ok(())
-        } else {
-            Err(self.error_page(
+        (!login::form_is_from_us(&self.headers, expected, sent_token)).then(|| {
+            self.error_page(
                 state,
                 StatusCode::FORBIDDEN,
                 self.lang.t("error.form_expired").to_string(),
-            ))
-        }
+            )
+        })
     }
 
     /// An error as a page, in the person's language, for what a browser cannot show as JSON.

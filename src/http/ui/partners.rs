@@ -103,7 +103,7 @@ pub async fn list(
     context: PageContext,
     Query(query): Query<SearchQuery>,
 ) -> Response {
-    if let Err(refused) = context.require(&state, &[Role::Supervisor]) {
+    if let Some(refused) = context.refusal(&state, &[Role::Supervisor]) {
         return refused;
     }
     page(
@@ -123,10 +123,7 @@ pub async fn create(
     context: PageContext,
     Form(form): Form<PartnerForm>,
 ) -> Response {
-    if let Err(refused) = context
-        .require(&state, &[Role::Supervisor])
-        .and_then(|()| context.check_form(&state, &form.csrf))
-    {
+    if let Some(refused) = context.form_refusal(&state, &[Role::Supervisor], &form.csrf) {
         return refused;
     }
     let fields = PartnerFields {
