@@ -45,6 +45,8 @@ pub struct Config {
     pub labels_dir: Option<PathBuf>,
     /// The language of the words printed on labels (`fr`, `en`, `ar`).
     pub label_language: String,
+    /// An apprentice signed in at a station is signed out after this many idle minutes.
+    pub station_idle_minutes: u32,
 }
 
 impl Default for Config {
@@ -65,6 +67,7 @@ impl Default for Config {
             postgres_pool_size: 16,
             labels_dir: None,
             label_language: "fr".to_string(),
+            station_idle_minutes: 15,
         }
     }
 }

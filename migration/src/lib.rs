@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261129_000001_foundation;
 mod m20261129_000002_ledger;
 mod m20261129_000003_intake;
+mod m20261129_000004_stations;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_foundation::Migration),
             Box::new(m20261129_000002_ledger::Migration),
             Box::new(m20261129_000003_intake::Migration),
+            Box::new(m20261129_000004_stations::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@ pub mod attribution;
 pub mod codes;
 pub mod intake;
 pub mod ledger;
+pub mod lifecycle;
 pub mod mass;
 pub mod roles;
 pub mod tolerance;

@@ -26,6 +26,8 @@ pub struct Model {
     pub state: String,
     pub received_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
+    /// Triage's decision: `reuse`, `dismantle` or `ship_whole`.
+    pub route: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

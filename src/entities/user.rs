@@ -24,6 +24,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// For a partner user: the partner it belongs to.
     pub partner_id: Option<Uuid>,
+    /// An apprentice's optional 4-digit PIN (Argon2id), asked after the badge at a station.
+    pub pin_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -197,3 +197,47 @@ pub fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
         state.config.cookies_secure(),
     )
 }
+
+/// The cookie an enrolled station device holds (its long-lived station session).
+pub const STATION_COOKIE: &str = "gc_station";
+
+/// A request from a device enrolled as a station (cookie `gc_station`, or the header
+/// `X-Station-Token` for scanners and scripts).
+#[derive(Debug, Clone)]
+pub struct StationDevice {
+    pub device: crate::entities::station_device::Model,
+    pub station: crate::entities::station::Model,
+}
+
+impl FromRequestParts<AppState> for StationDevice {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = parts
+            .headers
+            .get("x-station-token")
+            .and_then(|value| value.to_str().ok())
+            .or_else(|| cookie(&parts.headers, STATION_COOKIE))
+            .ok_or(AppError::Unauthenticated)?;
+        let (device, station) = crate::services::stations::resolve(&state.db, token.trim())
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        Ok(StationDevice { device, station })
+    }
+}
+
+impl OptionalFromRequestParts<AppState> for StationDevice {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, AppError> {
+        match <StationDevice as FromRequestParts<AppState>>::from_request_parts(parts, state).await
+        {
+            Ok(found) => Ok(Some(found)),
+            Err(AppError::Unauthenticated) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+}

@@ -301,6 +301,7 @@ async fn receive_one(
         state: Set(RECEIVED.to_string()),
         received_by: Set(actor_id),
         created_at: Set(Utc::now()),
+        route: Set(None),
     }
     .insert(txn)
     .await

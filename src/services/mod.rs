@@ -1,5 +1,6 @@
 //! Use cases: one function per operation, each one transaction, no HTTP types.
 
+pub mod actions;
 pub mod catalogue;
 pub mod collections;
 pub mod events;
@@ -7,10 +8,13 @@ pub mod items;
 pub mod labels;
 pub mod ledger;
 pub mod partners;
+pub mod scans;
 pub mod secrets;
 pub mod sessions;
+pub mod stations;
 pub mod tokens;
 pub mod users;
+pub mod worklogs;
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

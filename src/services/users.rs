@@ -104,7 +104,7 @@ pub async fn hash_password(password: String) -> AppResult<String> {
     .map_err(AppError::from)
 }
 
-async fn password_matches(hash: String, password: String) -> bool {
+pub async fn password_matches(hash: String, password: String) -> bool {
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
             .map(|parsed| {
@@ -157,6 +157,7 @@ pub async fn create(
         active: Set(true),
         created_at: Set(Utc::now()),
         partner_id: Set(new.partner_id),
+        pin_hash: Set(None),
     }
     .insert(&txn)
     .await

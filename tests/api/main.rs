@@ -14,3 +14,4 @@ mod labels;
 mod ledger;
 mod migrations;
 mod pages;
+mod stations;

@@ -9,6 +9,7 @@ mod items;
 pub mod labels;
 mod ledger;
 mod partners;
+mod stations;
 mod tokens;
 mod users;
 
@@ -93,6 +94,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(items::link_barcode))
         .routes(routes!(labels::templates))
         .routes(routes!(labels::print))
+        .routes(routes!(stations::list, stations::create))
+        .routes(routes!(stations::enrol, stations::devices))
+        .routes(routes!(stations::revoke))
+        .routes(routes!(stations::scan))
+        .routes(routes!(stations::session))
+        .routes(routes!(stations::sign_out))
+        .routes(routes!(stations::act))
+        .routes(routes!(stations::set_pin))
+        .routes(routes!(stations::worklogs))
+        .routes(routes!(stations::correct_task))
+        .routes(routes!(stations::training))
+        .routes(routes!(stations::set_skill))
         .route("/openapi.json", axum::routing::get(openapi_json));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))

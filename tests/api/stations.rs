@@ -1,0 +1,691 @@
+//! Workstations: enrolment, badge sign-in, scans and their log, the lifecycle with its
+//! sanitisation gate, reuse and whole shipment in the ledger, work logs and training.
+
+use axum::http::{Method, StatusCode};
+use greenchip::domain::roles::Role;
+use greenchip::entities::{scan, station_action};
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestResponse};
+
+struct Workshop {
+    app: TestApp,
+    supervisor: String,
+    collection: String,
+    badge: String,
+    apprentice_id: String,
+}
+
+impl Workshop {
+    async fn new() -> Workshop {
+        Workshop::with(TestApp::spawn().await).await
+    }
+
+    async fn with(app: TestApp) -> Workshop {
+        let supervisor = app.logged_in("samira", Role::Supervisor).await;
+        let apprentice = app.user("youssef", Role::Apprentice).await;
+        let partner = app
+            .post("/api/v1/partners")
+            .cookie(&supervisor)
+            .json(&json!({ "name": "Lycée Ibn Sina", "kind": "school" }))
+            .send()
+            .await
+            .json();
+        let collection = app
+            .post("/api/v1/collections")
+            .cookie(&supervisor)
+            .json(&json!({ "partner_id": partner["id"] }))
+            .send()
+            .await
+            .json()["code"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        Workshop {
+            app,
+            supervisor,
+            collection,
+            badge: apprentice.badge_code.unwrap(),
+            apprentice_id: apprentice.id.to_string(),
+        }
+    }
+
+    async fn item(&self, kind: &str, mass_g: i64) -> String {
+        let response = self
+            .app
+            .post(&format!("/api/v1/collections/{}/items", self.collection))
+            .cookie(&self.supervisor)
+            .json(&json!({ "kind": kind, "mass_g": mass_g, "serial": format!("SN-{mass_g}") }))
+            .send()
+            .await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+        response.json()["code"].as_str().unwrap().to_string()
+    }
+
+    /// A station of this kind with one enrolled device; answers (station code, device cookie).
+    async fn station(&self, kind: &str) -> (String, String) {
+        let created = self
+            .app
+            .post("/api/v1/stations")
+            .cookie(&self.supervisor)
+            .json(&json!({ "name": format!("{kind} bench"), "kind": kind }))
+            .send()
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+        let code = created.json()["code"].as_str().unwrap().to_string();
+        let enrolled = self
+            .app
+            .post(&format!("/api/v1/stations/{code}/devices"))
+            .cookie(&self.supervisor)
+            .json(&json!({ "name": "tablet" }))
+            .send()
+            .await;
+        assert_eq!(enrolled.status, StatusCode::CREATED, "{}", enrolled.text());
+        let device = enrolled
+            .cookie_named("gc_station")
+            .expect("a station cookie");
+        (code, device)
+    }
+
+    async fn scan(&self, station: &(String, String), raw: &str, id: &str) -> TestResponse {
+        self.app
+            .post("/api/v1/scans")
+            .cookie(&station.1)
+            .json(&json!({ "station": station.0, "raw": raw, "client_scan_id": id, "device_time": "2026-11-29T08:00:00Z" }))
+            .send()
+            .await
+    }
+
+    async fn sign_in(&self, station: &(String, String)) {
+        let signed = self
+            .scan(station, &self.badge, &format!("badge-{}", station.0))
+            .await
+            .json();
+        assert_eq!(signed["result"], "signed_in", "{signed}");
+    }
+
+    async fn act(&self, station: &(String, String), body: Value) -> TestResponse {
+        self.app
+            .post("/api/v1/station/actions")
+            .cookie(&station.1)
+            .json(&body)
+            .send()
+            .await
+    }
+}
+
+fn sanitised_ok() -> Value {
+    json!({ "method": "purge", "tool": "nwipe 0.34", "verified": true, "verification": "read-back of 10 % of sectors", "success": true })
+}
+
+#[tokio::test]
+async fn a_device_is_enrolled_once_and_a_revoked_one_is_refused() {
+    let shop = Workshop::new().await;
+    let station = shop.station("triage").await;
+    let session = shop
+        .app
+        .get("/api/v1/station")
+        .cookie(&station.1)
+        .send()
+        .await;
+    assert_eq!(session.status, StatusCode::OK);
+    assert_eq!(session.json()["station"]["kind"], "triage");
+    assert_eq!(session.json()["apprentice"], Value::Null);
+
+    let devices = shop
+        .app
+        .get(&format!("/api/v1/stations/{}/devices", station.0))
+        .cookie(&shop.supervisor)
+        .send()
+        .await
+        .json();
+    let device_id = devices[0]["id"].as_str().unwrap();
+    let revoked = shop
+        .app
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/station-devices/{device_id}"),
+        )
+        .cookie(&shop.supervisor)
+        .send()
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    shop.scan(&station, &shop.badge, "after-revoke")
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+
+    let apprentice = shop.app.logged_in("khadija", Role::Apprentice).await;
+    shop.app
+        .post(&format!("/api/v1/stations/{}/devices", station.0))
+        .cookie(&apprentice)
+        .json(&json!({}))
+        .send()
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+}
+
+#[tokio::test]
+async fn scans_resolve_codes_urls_and_serials_and_every_one_is_logged_once() {
+    let shop = Workshop::new().await;
+    let station = shop.station("dismantling").await;
+    let pc = shop.item("desktop_pc", 9_400).await;
+    let linked = shop
+        .app
+        .post(&format!("/api/v1/items/{pc}/barcodes"))
+        .cookie(&shop.supervisor)
+        .json(&json!({ "barcode": "CZC4021XYZ" }))
+        .send()
+        .await;
+    assert_eq!(linked.status, StatusCode::CREATED);
+
+    let before_badge = shop.scan(&station, &pc, "s1").await.json();
+    assert_eq!(before_badge["result"], "ok");
+    assert_eq!(before_badge["message"], "scan your badge first");
+    assert_eq!(before_badge["actions"], json!([]));
+
+    shop.sign_in(&station).await;
+    for (raw, id) in [
+        (pc.clone(), "s2"),
+        (pc.to_lowercase(), "s3"),
+        (format!("HTTPS://GC.EXAMPLE.ORG/S/{pc}"), "s4"),
+        ("CZC4021XYZ".to_string(), "s5"),
+    ] {
+        let found = shop.scan(&station, &raw, id).await.json();
+        assert_eq!(found["result"], "ok", "{raw}");
+        assert_eq!(found["code"], pc.as_str(), "{raw}");
+        assert_eq!(found["apprentice"], "youssef");
+        assert!(
+            found["message"]
+                .as_str()
+                .unwrap()
+                .contains("sanitisation needed"),
+            "{found}"
+        );
+    }
+    let typo = format!(
+        "{}{}",
+        &pc[..pc.len() - 1],
+        if pc.ends_with('A') { 'B' } else { 'A' }
+    );
+    assert_eq!(
+        shop.scan(&station, &typo, "s6").await.json()["result"],
+        "bad_check"
+    );
+    assert_eq!(
+        shop.scan(&station, "IT-000000000", "s7").await.json()["result"],
+        "unknown"
+    );
+    assert_eq!(
+        shop.scan(&station, "hello world", "s8").await.json()["result"],
+        "malformed"
+    );
+    let logged = scan::Entity::find().count(&shop.app.db).await.unwrap();
+    assert_eq!(logged, 9);
+
+    let first = shop.scan(&station, "hello world", "s8").await.json();
+    assert_eq!(first["replayed"], true);
+    assert_eq!(
+        scan::Entity::find().count(&shop.app.db).await.unwrap(),
+        logged,
+        "a repeat logs nothing"
+    );
+
+    shop.app
+        .post("/api/v1/scans")
+        .cookie(&station.1)
+        .json(&json!({ "station": "ST-000000000", "raw": pc, "client_scan_id": "s9" }))
+        .send()
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+}
+
+#[tokio::test]
+async fn a_badge_with_a_pin_needs_it_and_another_badge_switches() {
+    let shop = Workshop::new().await;
+    let station = shop.station("triage").await;
+    let set = shop
+        .app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/apprentices/{}/pin", shop.apprentice_id),
+        )
+        .cookie(&shop.supervisor)
+        .json(&json!({ "pin": "4821" }))
+        .send()
+        .await;
+    assert_eq!(set.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        shop.scan(&station, &shop.badge, "p1").await.json()["result"],
+        "pin_required"
+    );
+    let wrong = shop
+        .app
+        .post("/api/v1/scans")
+        .cookie(&station.1)
+        .json(&json!({ "station": station.0, "raw": shop.badge, "client_scan_id": "p2", "pin": "1111" }))
+        .send()
+        .await
+        .json();
+    assert_eq!(wrong["result"], "wrong_pin");
+    let right = shop
+        .app
+        .post("/api/v1/scans")
+        .cookie(&station.1)
+        .json(&json!({ "station": station.0, "raw": shop.badge, "client_scan_id": "p3", "pin": "4821" }))
+        .send()
+        .await
+        .json();
+    assert_eq!(right["result"], "signed_in");
+
+    let other = shop.app.user("khadija", Role::Apprentice).await;
+    let switched = shop
+        .scan(&station, other.badge_code.as_deref().unwrap(), "p4")
+        .await
+        .json();
+    assert_eq!(switched["apprentice"], "khadija");
+    let session = shop
+        .app
+        .get("/api/v1/station")
+        .cookie(&station.1)
+        .send()
+        .await
+        .json();
+    assert_eq!(session["apprentice"], "khadija");
+
+    shop.app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/apprentices/{}/pin", shop.apprentice_id),
+        )
+        .cookie(&shop.supervisor)
+        .json(&json!({ "pin": "12a4" }))
+        .send()
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+}
+
+#[tokio::test]
+async fn a_pc_needs_sanitising_before_dismantling_and_both_tasks_are_logged() {
+    let shop = Workshop::new().await;
+    let triage = shop.station("triage").await;
+    let sanitisation = shop.station("sanitisation").await;
+    let dismantling = shop.station("dismantling").await;
+    let pc = shop.item("desktop_pc", 9_400).await;
+
+    // Not signed in: nothing happens.
+    shop.act(&triage, json!({ "client_action_id": "a0", "item": pc, "action": "triage", "decision": "dismantle", "reason": "broken board" }))
+        .await
+        .problem(StatusCode::CONFLICT, "not_signed_in");
+
+    shop.sign_in(&triage).await;
+    shop.scan(&triage, &pc, "t1").await;
+    let triaged = shop
+        .act(&triage, json!({ "client_action_id": "a1", "item": pc, "action": "triage", "decision": "dismantle", "reason": "broken board" }))
+        .await;
+    assert_eq!(triaged.status, StatusCode::OK, "{}", triaged.text());
+    assert_eq!(triaged.json()["state"], "triaged");
+
+    shop.sign_in(&dismantling).await;
+    let scanned = shop.scan(&dismantling, &pc, "d1").await.json();
+    assert!(
+        scanned["message"]
+            .as_str()
+            .unwrap()
+            .contains("sanitisation needed")
+    );
+    assert_eq!(scanned["actions"], json!([]));
+    let refused = shop
+        .act(
+            &dismantling,
+            json!({ "client_action_id": "a2", "item": pc, "action": "start_dismantling" }),
+        )
+        .await;
+    let problem = refused.problem(StatusCode::CONFLICT, "sanitisation_needed");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("it is triaged"),
+        "{problem}"
+    );
+
+    shop.sign_in(&sanitisation).await;
+    shop.scan(&sanitisation, &pc, "z1").await;
+    let failed = shop
+        .act(&sanitisation, json!({ "client_action_id": "a3", "item": pc, "action": "sanitise",
+            "sanitisation": { "method": "clear", "tool": "nwipe 0.34", "verified": false, "success": false } }))
+        .await;
+    assert_eq!(
+        failed.json()["state"],
+        "triaged",
+        "a failed wipe changes nothing"
+    );
+    let unverified = shop
+        .act(&sanitisation, json!({ "client_action_id": "a4", "item": pc, "action": "sanitise",
+            "sanitisation": { "method": "purge", "tool": "nwipe", "verified": true, "success": true } }))
+        .await;
+    unverified.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+    let wiped = shop
+        .act(&sanitisation, json!({ "client_action_id": "a5", "item": pc, "action": "sanitise", "sanitisation": sanitised_ok() }))
+        .await;
+    assert_eq!(wiped.json()["state"], "sanitised");
+
+    shop.scan(&dismantling, &pc, "d2").await;
+    let started = shop
+        .act(
+            &dismantling,
+            json!({ "client_action_id": "a6", "item": pc, "action": "start_dismantling" }),
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.text());
+    assert_eq!(started.json()["state"], "dismantling");
+
+    let logs = shop
+        .app
+        .get(&format!(
+            "/api/v1/worklogs?apprentice_id={}",
+            shop.apprentice_id
+        ))
+        .cookie(&shop.supervisor)
+        .send()
+        .await
+        .json();
+    let activities: Vec<&str> = logs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["activity"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        activities,
+        ["triage", "sanitise", "sanitise", "dismantling"]
+    );
+    assert!(logs[0]["duration_s"].as_i64().unwrap() >= 0);
+    assert_eq!(logs[3]["ended_at"], Value::Null, "dismantling is under way");
+    assert_eq!(logs[0]["item_code"], pc.as_str());
+
+    let record = shop
+        .app
+        .get(&format!(
+            "/api/v1/apprentices/{}/training",
+            shop.apprentice_id
+        ))
+        .cookie(&shop.supervisor)
+        .send()
+        .await
+        .json();
+    assert_eq!(record["sanitisations"], 2);
+    assert_eq!(record["items_by_kind"]["desktop_pc"], 1);
+    assert_eq!(record["mass_handled_g"], 9_400);
+    assert!(record["hours_by_station_kind"].get("triage").is_some());
+}
+
+#[tokio::test]
+async fn reuse_and_whole_shipment_leave_the_ledger_with_the_item() {
+    let shop = Workshop::new().await;
+    let triage = shop.station("triage").await;
+    let refurbishment = shop.station("refurbishment").await;
+    let shipping = shop.station("shipping").await;
+    let screen = shop.item("lcd_monitor", 4_300).await;
+    let crt = shop.item("crt_monitor", 15_200).await;
+    shop.sign_in(&triage).await;
+    for (item, decision, id) in [(&screen, "reuse", "t1"), (&crt, "ship_whole", "t2")] {
+        let triaged = shop
+            .act(&triage, json!({ "client_action_id": id, "item": item, "action": "triage", "decision": decision, "reason": "checked" }))
+            .await;
+        assert_eq!(triaged.status, StatusCode::OK, "{}", triaged.text());
+    }
+    shop.sign_in(&refurbishment).await;
+    shop.act(
+        &refurbishment,
+        json!({ "client_action_id": "r1", "item": screen, "action": "start_refurbishment" }),
+    )
+    .await;
+    shop.act(
+        &refurbishment,
+        json!({ "client_action_id": "r2", "item": screen, "action": "mark_reused" }),
+    )
+    .await
+    .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+    let reused = shop
+        .act(&refurbishment, json!({ "client_action_id": "r3", "item": screen, "action": "mark_reused", "destination": "donated to École Al Jisr" }))
+        .await;
+    assert_eq!(reused.json()["state"], "reused");
+    assert_eq!(reused.json()["next_actions"], json!([]));
+
+    shop.sign_in(&shipping).await;
+    let wrong_item = shop
+        .act(
+            &shipping,
+            json!({ "client_action_id": "x1", "item": screen, "action": "ship_whole" }),
+        )
+        .await;
+    let problem = wrong_item.problem(StatusCode::CONFLICT, "action_not_allowed");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("reused"),
+        "{problem}"
+    );
+    let shipped = shop
+        .act(
+            &shipping,
+            json!({ "client_action_id": "x2", "item": crt, "action": "ship_whole" }),
+        )
+        .await;
+    assert_eq!(shipped.json()["state"], "shipped_whole");
+
+    for (code, balance) in [(&screen, 0), (&crt, 0)] {
+        let holder = shop
+            .app
+            .get(&format!("/api/v1/holders/{code}"))
+            .cookie(&shop.supervisor)
+            .send()
+            .await
+            .json();
+        assert_eq!(holder["balance_g"], balance);
+    }
+    let reuse = shop
+        .app
+        .get("/api/v1/holders/reuse")
+        .cookie(&shop.supervisor)
+        .send()
+        .await
+        .json();
+    assert_eq!(reuse["balance_g"], 4_300);
+    let shipped_account = shop
+        .app
+        .get("/api/v1/holders/shipped")
+        .cookie(&shop.supervisor)
+        .send()
+        .await
+        .json();
+    assert_eq!(shipped_account["balance_g"], 15_200);
+    let report = greenchip::services::ledger::check::check(&shop.app.db)
+        .await
+        .unwrap();
+    assert!(report.is_clean(), "{:?}", report.differences);
+}
+
+#[tokio::test]
+async fn a_repeated_action_answers_the_first_and_a_wrong_station_is_refused() {
+    let shop = Workshop::new().await;
+    let triage = shop.station("triage").await;
+    let dismantling = shop.station("dismantling").await;
+    let switch = shop.item("network_switch", 3_100).await;
+    shop.sign_in(&dismantling).await;
+    let wrong = shop
+        .act(&dismantling, json!({ "client_action_id": "w1", "item": switch, "action": "triage", "decision": "dismantle", "reason": "old" }))
+        .await;
+    let problem = wrong.problem(StatusCode::CONFLICT, "action_not_allowed");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("triage station"),
+        "{problem}"
+    );
+
+    shop.sign_in(&triage).await;
+    let body = json!({ "client_action_id": "k1", "item": switch, "action": "triage", "decision": "dismantle", "reason": "old" });
+    let first = shop.act(&triage, body.clone()).await.json();
+    let before = station_action::Entity::find()
+        .count(&shop.app.db)
+        .await
+        .unwrap();
+    let again = shop.act(&triage, body).await.json();
+    assert_eq!(again["replayed"], true);
+    assert_eq!(again["state"], first["state"]);
+    assert_eq!(
+        station_action::Entity::find()
+            .count(&shop.app.db)
+            .await
+            .unwrap(),
+        before
+    );
+}
+
+#[tokio::test]
+async fn two_stations_starting_the_same_item_at_once_one_wins() {
+    let shop = Workshop::new().await;
+    let triage = shop.station("triage").await;
+    let first = shop.station("dismantling").await;
+    let second = shop.station("dismantling").await;
+    let switch = shop.item("network_switch", 3_000).await;
+    shop.sign_in(&triage).await;
+    shop.act(&triage, json!({ "client_action_id": "t", "item": switch, "action": "triage", "decision": "dismantle", "reason": "old" }))
+        .await;
+    shop.sign_in(&first).await;
+    shop.sign_in(&second).await;
+    let (a, b) = tokio::join!(
+        shop.act(
+            &first,
+            json!({ "client_action_id": "c1", "item": switch, "action": "start_dismantling" })
+        ),
+        shop.act(
+            &second,
+            json!({ "client_action_id": "c2", "item": switch, "action": "start_dismantling" })
+        ),
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::CONFLICT],
+        "{} / {}",
+        a.text(),
+        b.text()
+    );
+}
+
+#[tokio::test]
+async fn supervisors_correct_tasks_with_a_reason_and_apprentices_see_only_their_own() {
+    let shop = Workshop::new().await;
+    let triage = shop.station("triage").await;
+    let printer = shop.item("printer", 7_000).await;
+    shop.sign_in(&triage).await;
+    shop.act(&triage, json!({ "client_action_id": "t", "item": printer, "action": "triage", "decision": "dismantle", "reason": "jammed" }))
+        .await;
+    let logs = shop
+        .app
+        .get("/api/v1/worklogs")
+        .cookie(&shop.supervisor)
+        .send()
+        .await
+        .json();
+    let task = logs[0]["id"].as_str().unwrap();
+    let path = format!("/api/v1/worklogs/{task}/corrections");
+    shop.app
+        .post(&path)
+        .cookie(&shop.supervisor)
+        .json(&json!({ "ended_at": "2026-11-29T09:00:00Z", "reason": "" }))
+        .send()
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+    let started = logs[0]["started_at"].as_str().unwrap();
+    let end =
+        chrono::DateTime::parse_from_rfc3339(started).unwrap() + chrono::Duration::minutes(12);
+    let corrected = shop
+        .app
+        .post(&path)
+        .cookie(&shop.supervisor)
+        .json(&json!({ "ended_at": end.to_rfc3339(), "reason": "forgot to press finish" }))
+        .send()
+        .await;
+    assert_eq!(
+        corrected.status,
+        StatusCode::NO_CONTENT,
+        "{}",
+        corrected.text()
+    );
+    let after = shop
+        .app
+        .get("/api/v1/worklogs")
+        .cookie(&shop.supervisor)
+        .send()
+        .await
+        .json();
+    assert_eq!(after[0]["duration_s"], 720);
+    assert_eq!(after[0]["corrections"], json!(["forgot to press finish"]));
+
+    let apprentice = shop
+        .app
+        .post("/api/v1/auth/login")
+        .json(&json!({ "login": "youssef", "password": crate::helpers::PASSWORD }))
+        .send()
+        .await
+        .session_cookie()
+        .unwrap();
+    let own = shop
+        .app
+        .get("/api/v1/worklogs")
+        .cookie(&apprentice)
+        .send()
+        .await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert_eq!(own.json().as_array().unwrap().len(), 1);
+    let other = shop.app.user("hamza", Role::Apprentice).await;
+    shop.app
+        .get(&format!("/api/v1/worklogs?apprentice_id={}", other.id))
+        .cookie(&apprentice)
+        .send()
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+    shop.app
+        .get(&format!("/api/v1/apprentices/{}/training", other.id))
+        .cookie(&apprentice)
+        .send()
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+    let skill = shop
+        .app
+        .post(&format!("/api/v1/apprentices/{}/skills", shop.apprentice_id))
+        .cookie(&shop.supervisor)
+        .json(&json!({ "station_kind": "triage", "level": "practising", "note": "good eye for boards" }))
+        .send()
+        .await;
+    assert_eq!(skill.status, StatusCode::NO_CONTENT);
+    let record = shop
+        .app
+        .get(&format!(
+            "/api/v1/apprentices/{}/training",
+            shop.apprentice_id
+        ))
+        .cookie(&apprentice)
+        .send()
+        .await
+        .json();
+    assert_eq!(record["skills"][0]["level"], "practising");
+}
+
+#[tokio::test]
+async fn an_idle_station_signs_its_apprentice_out() {
+    let app = TestApp::with_config(|config| config.station_idle_minutes = 0).await;
+    let shop = Workshop::with(app).await;
+    let triage = shop.station("triage").await;
+    let printer = shop.item("printer", 7_000).await;
+    shop.sign_in(&triage).await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    shop.act(&triage, json!({ "client_action_id": "t", "item": printer, "action": "triage", "decision": "dismantle", "reason": "jammed" }))
+        .await
+        .problem(StatusCode::CONFLICT, "not_signed_in");
+}
