@@ -28,6 +28,8 @@ const ASSETS: &[Asset] = &[
     asset!("css/app.css", "text/css; charset=utf-8"),
     asset!("js/api-docs.js", "text/javascript; charset=utf-8"),
     asset!("js/intake.js", "text/javascript; charset=utf-8"),
+    asset!("js/kiosk.js", "text/javascript; charset=utf-8"),
+    asset!("vendor/jsqr/jsQR.js", "text/javascript; charset=utf-8"),
     asset!("img/favicon.svg", "image/svg+xml"),
     asset!(
         "vendor/swagger-ui/swagger-ui.css",

@@ -1,7 +1,8 @@
 //! Label sheets as PDF: where each label's QR code, code and detail lines go, then drawing them.
 //!
-//! [`layout`] places everything in millimetres from the page's top-left corner; the PDF is
-//! a plain drawing of that layout, so tests can check the placement without reading PDF.
+//! [`layout`] places everything in millimetres from the page's top-left corner, and the PDF
+//! is a plain drawing of that layout: tests check the placement on the layout, and read the
+//! PDF back to decode every QR code it draws.
 
 use std::io::Write;
 
@@ -41,9 +42,9 @@ const BORDER_THICKNESS_PT: f32 = 0.25;
 const BORDER_GREY: f32 = 0.6;
 /// Control-point distance of a cubic Bézier quarter circle, as a share of the radius.
 const BEZIER_CIRCLE: f32 = 0.552_284_8;
-/// Page streams compress within a few per cent of level 9 (what printpdf asks of lopdf)
-/// in a fraction of the time.
-const DEFLATE_LEVEL: u32 = 6;
+/// 1,000 labels on L7160: 499 KB in 0.5 s at level 3, against 369 KB in 0.7 s at level 9
+/// (what printpdf asks of lopdf) and 920 KB in 0.45 s at level 1.
+const DEFLATE_LEVEL: u32 = 3;
 /// Fewer items than this a thread are not worth a thread.
 const MIN_ITEMS_PER_THREAD: usize = 16;
 
@@ -272,7 +273,7 @@ pub fn render_pdf(
     document.with_pages(pdf_pages);
     let mut warnings = Vec::new();
     // Compressed here rather than by printpdf (`optimize`), which deflates at level 9 on
-    // one core: that alone took longer than everything else.
+    // one core: about 40 % of the time of a 1,000-label run.
     let uncompressed = PdfSaveOptions {
         optimize: false,
         // Writes the raw operators that draw QR codes; every op here is the renderer's own.

@@ -243,7 +243,17 @@ async fn lines_of(
             .one(conn)
             .await?
             .map(|u| vec![u.display_name, lang.t("role.apprentice").to_string()]),
-        CodeKind::Station | CodeKind::Certificate => None,
+        CodeKind::Station => crate::entities::station::Entity::find()
+            .filter(crate::entities::station::Column::Code.eq(&text))
+            .one(conn)
+            .await?
+            .map(|s| {
+                vec![
+                    s.name,
+                    lang.t(&format!("station_kind.{}", s.kind)).to_string(),
+                ]
+            }),
+        CodeKind::Certificate => None,
     })
 }
 

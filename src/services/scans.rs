@@ -307,3 +307,18 @@ async fn item_answer(
     }
     Ok((reply, resolved_kind, resolved_code))
 }
+
+/// The scan log of a station, newest first.
+pub async fn log_of(
+    conn: &impl ConnectionTrait,
+    station_id: Uuid,
+    limit: u64,
+) -> AppResult<Vec<scan::Model>> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    Ok(scan::Entity::find()
+        .filter(scan::Column::StationId.eq(station_id))
+        .order_by_desc(scan::Column::At)
+        .limit(limit.clamp(1, 500))
+        .all(conn)
+        .await?)
+}

@@ -689,3 +689,168 @@ async fn an_idle_station_signs_its_apprentice_out() {
         .await
         .problem(StatusCode::CONFLICT, "not_signed_in");
 }
+
+#[tokio::test]
+async fn the_station_page_enrols_a_device_and_then_shows_the_kiosk() {
+    let shop = Workshop::new().await;
+    let created = shop
+        .app
+        .post("/api/v1/stations")
+        .cookie(&shop.supervisor)
+        .json(&json!({ "name": "Démontage 1", "kind": "dismantling" }))
+        .send()
+        .await
+        .json();
+    let code = created["code"].as_str().unwrap();
+    let path = format!("/stations/{code}");
+
+    let anonymous = shop.app.get(&path).send().await;
+    assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+    assert_eq!(anonymous.location(), format!("/login?next={path}"));
+
+    let enrol_page = shop.app.get(&path).cookie(&shop.supervisor).send().await;
+    assert_eq!(enrol_page.status, StatusCode::OK);
+    let html = enrol_page.text();
+    assert!(
+        html.contains("id=\"enrol\""),
+        "a supervisor is offered enrolment"
+    );
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).unwrap() + marker.len();
+    let csrf = &html[start..start + 32];
+    let enrolled = shop
+        .app
+        .post(&format!("{path}/enrol"))
+        .cookie(&shop.supervisor)
+        .form(&[("csrf", csrf), ("name", "tablet")])
+        .send()
+        .await;
+    assert_eq!(
+        enrolled.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        enrolled.text()
+    );
+    let device = enrolled
+        .cookie_named("gc_station")
+        .expect("the station cookie");
+    assert!(
+        enrolled
+            .set_cookies()
+            .iter()
+            .any(|c| c.contains("HttpOnly") && c.contains("Max-Age=31536000"))
+    );
+
+    let kiosk = shop
+        .app
+        .get(&path)
+        .cookie(&device)
+        .header("accept-language", "ar")
+        .send()
+        .await;
+    assert_eq!(kiosk.status, StatusCode::OK);
+    let html = kiosk.text();
+    assert!(html.contains("id=\"scan\"") && html.contains("autofocus"));
+    assert!(
+        html.contains("dir=\"rtl\""),
+        "the kiosk speaks Arabic right to left"
+    );
+    assert!(html.contains("/assets/js/kiosk.js"));
+    let script = shop.app.get("/assets/js/kiosk.js").send().await;
+    assert_eq!(script.status, StatusCode::OK);
+    let decoder = shop.app.get("/assets/vendor/jsqr/jsQR.js").send().await;
+    assert_eq!(
+        decoder.status,
+        StatusCode::OK,
+        "the camera decoder is served from the binary"
+    );
+
+    let apprentice = shop.app.logged_in("khadija", Role::Apprentice).await;
+    assert_eq!(
+        shop.app.get(&path).cookie(&apprentice).send().await.status,
+        StatusCode::FORBIDDEN
+    );
+    let card = shop
+        .app
+        .get(&format!("/labels/{code}.pdf?template=L7163"))
+        .cookie(&shop.supervisor)
+        .send()
+        .await;
+    assert_eq!(
+        card.status,
+        StatusCode::OK,
+        "the station card prints through the label renderer"
+    );
+    assert_eq!(card.content_type(), "application/pdf");
+}
+
+#[tokio::test]
+async fn the_training_record_page_shows_tasks_and_keeps_the_skills_matrix() {
+    let shop = Workshop::new().await;
+    let triage = shop.station("triage").await;
+    let printer = shop.item("printer", 7_000).await;
+    shop.sign_in(&triage).await;
+    shop.act(&triage, json!({ "client_action_id": "t", "item": printer, "action": "triage", "decision": "dismantle", "reason": "jammed" }))
+        .await;
+    let path = format!("/apprentices/{}", shop.apprentice_id);
+    let page = shop.app.get(&path).cookie(&shop.supervisor).send().await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains(&printer), "the task's item is listed");
+    assert!(html.contains("printer × 1"));
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).unwrap() + marker.len();
+    let csrf = html[start..start + 32].to_string();
+    let set = shop
+        .app
+        .post(&format!("{path}/skills"))
+        .cookie(&shop.supervisor)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("station_kind", "triage"),
+            ("level", "autonomous"),
+            ("note", "ready"),
+        ])
+        .send()
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.text());
+    let after = shop
+        .app
+        .get(&path)
+        .cookie(&shop.supervisor)
+        .header("accept-language", "fr")
+        .send()
+        .await
+        .text();
+    assert!(
+        after.contains("level-autonomous") && after.contains("autonome"),
+        "the matrix shows the new level"
+    );
+
+    let apprentice = shop
+        .app
+        .post("/api/v1/auth/login")
+        .json(&json!({ "login": "youssef", "password": crate::helpers::PASSWORD }))
+        .send()
+        .await
+        .session_cookie()
+        .unwrap();
+    let own = shop.app.get(&path).cookie(&apprentice).send().await;
+    assert_eq!(
+        own.status,
+        StatusCode::OK,
+        "an apprentice sees their own record"
+    );
+    assert!(
+        !own.text().contains("name=\"level\""),
+        "but cannot set levels"
+    );
+    let other = shop.app.user("hamza", Role::Apprentice).await;
+    let refused = shop
+        .app
+        .get(&format!("/apprentices/{}", other.id))
+        .cookie(&apprentice)
+        .send()
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}

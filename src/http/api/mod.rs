@@ -9,7 +9,7 @@ mod items;
 pub mod labels;
 mod ledger;
 mod partners;
-mod stations;
+pub mod stations;
 mod tokens;
 mod users;
 
@@ -97,6 +97,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(stations::list, stations::create))
         .routes(routes!(stations::enrol, stations::devices))
         .routes(routes!(stations::revoke))
+        .routes(routes!(stations::scan_log))
         .routes(routes!(stations::scan))
         .routes(routes!(stations::session))
         .routes(routes!(stations::sign_out))

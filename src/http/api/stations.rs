@@ -237,6 +237,51 @@ fn same_station(at: &StationDevice, claimed: &str) -> AppResult<()> {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct ScanLogEntry {
+    raw: String,
+    result: String,
+    message: String,
+    resolved_code: Option<String>,
+    client_scan_id: String,
+    at: DateTime<Utc>,
+    device_time: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ScanLogQuery {
+    /// 1 to 500 (default 100).
+    limit: Option<u64>,
+}
+
+/// A station's scan log, newest first (supervisors).
+#[utoipa::path(get, path = "/stations/{code}/scans", tag = "stations", params(("code" = String, Path), ScanLogQuery),
+    responses((status = 200, body = [ScanLogEntry]), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn scan_log(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(code): Path<String>,
+    Query(query): Query<ScanLogQuery>,
+) -> AppResult<Json<Vec<ScanLogEntry>>> {
+    current.require(&[Role::Supervisor])?;
+    let found = stations::find(&state.db, &code).await?;
+    let log = scans::log_of(&state.db, found.id, query.limit.unwrap_or(100)).await?;
+    Ok(Json(
+        log.into_iter()
+            .map(|s| ScanLogEntry {
+                raw: s.raw,
+                result: s.result,
+                message: s.message,
+                resolved_code: s.resolved_code,
+                client_scan_id: s.client_scan_id,
+                at: s.at,
+                device_time: s.device_time,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StationSession {
     station: StationView,
     /// Who is signed in, if anyone (after the idle timeout, no one).

@@ -20,6 +20,10 @@ struct DashboardPage {
     /// Latest audit events, for supervisors and admins.
     recent_events: Vec<event::Model>,
     sees_audit: bool,
+    /// Supervisors: every apprentice, to open their training record.
+    apprentices: Vec<crate::entities::user::Model>,
+    /// An apprentice's own record.
+    own_record: Option<uuid::Uuid>,
 }
 
 pub async fn page(
@@ -47,7 +51,21 @@ pub async fn page(
     } else {
         Vec::new()
     };
+    let apprentices = if sees_audit {
+        match crate::services::users::list(&state.db).await {
+            Ok(all) => all
+                .into_iter()
+                .filter(|u| u.role == Role::Apprentice.as_str())
+                .collect(),
+            Err(error) => return error.into_response(),
+        }
+    } else {
+        Vec::new()
+    };
+    let own_record = (current.role == Role::Apprentice).then_some(current.user.id);
     let page = DashboardPage {
+        apprentices,
+        own_record,
         shell: Shell::new(&state, lang, "/", Some(&current)),
         badge_code: current.user.badge_code.clone(),
         recent_events,

@@ -8,6 +8,8 @@ mod labels;
 mod login;
 mod partners;
 mod scan;
+mod stations;
+mod training;
 
 use askama::Template;
 use axum::Router;
@@ -45,6 +47,15 @@ pub fn router() -> Router<AppState> {
         .route("/items/{code}/barcodes", post(items::link_barcode))
         .route("/labels/{file}", get(labels::one))
         .route("/collections/{code}/labels.pdf", get(labels::collection))
+        .route("/stations", get(stations::list).post(stations::create))
+        .route("/stations/{code}", get(stations::page))
+        .route("/stations/{code}/enrol", post(stations::enrol))
+        .route(
+            "/stations/{code}/devices/{id}/revoke",
+            post(stations::revoke),
+        )
+        .route("/apprentices/{id}", get(training::page))
+        .route("/apprentices/{id}/skills", post(training::set_skill))
         .route("/s/{code}", get(scan::resolve))
         .route("/S/{code}", get(scan::resolve))
 }
@@ -257,6 +268,7 @@ fn nav_for(role: Option<Role>, lang: Lang, path: &str) -> Vec<NavLink> {
         links.extend([
             ("/collections", "nav.collections"),
             ("/partners", "nav.partners"),
+            ("/stations", "nav.stations"),
             ("/api/docs", "nav.api"),
         ]);
     }
