@@ -41,6 +41,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Connections in the PostgreSQL pool.
     pub postgres_pool_size: u32,
+    /// Connections to the SQLite file (one writes at a time; the others read).
+    pub sqlite_pool_size: u32,
     /// A folder of extra label layouts (`*.toml`); one named like a shipped layout replaces it.
     pub labels_dir: Option<PathBuf>,
     /// The language of the words printed on labels (`fr`, `en`, `ar`).
@@ -65,6 +67,7 @@ impl Default for Config {
             login_window_s: 900,
             max_body_bytes: 2 * 1024 * 1024,
             postgres_pool_size: 16,
+            sqlite_pool_size: 8,
             labels_dir: None,
             label_language: "fr".to_string(),
             station_idle_minutes: 15,
@@ -95,9 +98,13 @@ impl Config {
         })
     }
 
-    /// The language labels are printed in.
+    /// The language labels are printed in. Labels use the PDF base fonts, which have no
+    /// Arabic letters, so `ar` prints in French.
     pub fn label_lang(&self) -> crate::i18n::Lang {
-        crate::i18n::Lang::from_code(&self.label_language).unwrap_or(crate::i18n::Lang::Fr)
+        match crate::i18n::Lang::from_code(&self.label_language) {
+            Some(crate::i18n::Lang::En) => crate::i18n::Lang::En,
+            _ => crate::i18n::Lang::Fr,
+        }
     }
 
     /// The public URL without a trailing slash, if configured.

@@ -36,8 +36,8 @@ pub async fn open(config: &Config) -> Result<DatabaseConnection, OpenError> {
         .acquire_timeout(Duration::from_secs(5));
     if is_sqlite(url) {
         options
-            // One writer at a time is SQLite's rule; a few readers alongside it.
-            .max_connections(8)
+            // One writer at a time is SQLite's rule; readers alongside it (WAL).
+            .max_connections(config.sqlite_pool_size.max(1))
             .min_connections(1)
             .map_sqlx_sqlite_opts(|opts| {
                 opts.create_if_missing(true)

@@ -19,6 +19,28 @@ const STAFF: [(&str, &str, Role); 4] = [
     ("hamza", "Hamza Boulahcen", Role::Apprentice),
 ];
 
+/// The workshop's benches: (name, kind).
+const STATIONS: [(&str, crate::domain::lifecycle::StationKind); 6] = [
+    ("Réception", crate::domain::lifecycle::StationKind::Intake),
+    ("Tri", crate::domain::lifecycle::StationKind::Triage),
+    (
+        "Effacement des données",
+        crate::domain::lifecycle::StationKind::Sanitisation,
+    ),
+    (
+        "Reconditionnement",
+        crate::domain::lifecycle::StationKind::Refurbishment,
+    ),
+    (
+        "Démontage 1",
+        crate::domain::lifecycle::StationKind::Dismantling,
+    ),
+    (
+        "Démontage 2",
+        crate::domain::lifecycle::StationKind::Dismantling,
+    ),
+];
+
 /// Partners and what they brought: (name, kind, address, reference, [(kind, grams, serial)]).
 type Delivery = (
     &'static str,
@@ -95,6 +117,12 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<()> {
             }
             Err(AppError::Conflict { .. }) => println!("{role:<10} {name:<8} already there"),
             Err(error) => return Err(error),
+        }
+    }
+    if crate::entities::station::Entity::find().count(db).await? == 0 {
+        for (name, kind) in STATIONS {
+            let created = crate::services::stations::create(db, name, kind, supervisor_id).await?;
+            println!("station    {:<26} {}", name, created.code);
         }
     }
     if partner::Entity::find().count(db).await? > 0 {

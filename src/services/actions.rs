@@ -86,13 +86,15 @@ pub struct ActionAnswer {
 
 /// The facts the lifecycle rule needs about an item.
 pub async fn facts_of(conn: &impl ConnectionTrait, found: &item::Model) -> AppResult<Facts> {
-    let sanitised = sanitisation_record::Entity::find()
-        .filter(sanitisation_record::Column::ItemId.eq(found.id))
-        .filter(sanitisation_record::Column::Success.eq(true))
-        .filter(sanitisation_record::Column::Verified.eq(true))
-        .one(conn)
-        .await?
-        .is_some();
+    // Only a data-bearing item's sanitisation matters to the rules (and to the kiosk).
+    let sanitised = found.data_bearing
+        && sanitisation_record::Entity::find()
+            .filter(sanitisation_record::Column::ItemId.eq(found.id))
+            .filter(sanitisation_record::Column::Success.eq(true))
+            .filter(sanitisation_record::Column::Verified.eq(true))
+            .one(conn)
+            .await?
+            .is_some();
     Ok(Facts {
         data_bearing: found.data_bearing,
         sanitised,

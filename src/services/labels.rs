@@ -294,6 +294,10 @@ pub async fn render(
                 crate::render::RenderError::OffsetOutOfRange { axis: "x", .. } => "offset_x_mm",
                 crate::render::RenderError::OffsetOutOfRange { .. } => "offset_y_mm",
                 crate::render::RenderError::Template(_) => "template",
+                // Writing the PDF failed: our fault, not the request's.
+                crate::render::RenderError::Write(_) => {
+                    return AppError::Unexpected(anyhow::anyhow!("writing a label PDF: {error}"));
+                }
                 _ => "codes",
             };
             AppError::invalid(field, error.to_string())

@@ -102,23 +102,92 @@ pub async fn scan(
     if request.raw.chars().count() > 500 {
         return Err(AppError::invalid("raw", "a scan is at most 500 characters"));
     }
-    if let Some(done) = replay(db, device.id, &client_id).await? {
-        return Ok(done);
+    // A repeat is caught by the scan log's unique key when its row is written: checking
+    // first would cost every scan a query for the rare retry.
+    let now = Utc::now();
+    let is_badge =
+        Code::from_scan(&request.raw).is_ok_and(|code| code.kind() == CodeKind::Apprentice);
+    let outcome = if is_badge {
+        // A badge signs someone in: the sign-in and its scan row are one transaction.
+        let txn = begin_write(db).await?;
+        let mut signed_in = stations::signed_in(&txn, device, idle_minutes, now).await?;
+        let resolved = resolve(&txn, device, at_station, &request, &mut signed_in).await?;
+        match store(
+            &txn,
+            device,
+            at_station,
+            &request,
+            &client_id,
+            resolved,
+            signed_in.as_ref(),
+        )
+        .await
+        {
+            Ok(reply) => txn.commit().await.map(|()| reply).map_err(AppError::from),
+            Err(error) => Err(error),
+        }
+    } else {
+        // Anything else only reads to resolve; its write is the scan's row, one statement,
+        // so SQLite's single writer is held for the insert alone.
+        let mut signed_in = stations::signed_in(db, device, idle_minutes, now).await?;
+        let resolved = resolve(db, device, at_station, &request, &mut signed_in).await?;
+        let reply = store(
+            db,
+            device,
+            at_station,
+            &request,
+            &client_id,
+            resolved,
+            signed_in.as_ref(),
+        )
+        .await;
+        // The apprentice's activity time, at most once a minute (the idle timeout counts in minutes).
+        if reply.is_ok()
+            && signed_in.is_some()
+            && device
+                .last_activity_at
+                .is_none_or(|at| now - at > chrono::Duration::seconds(TOUCH_EVERY_S))
+        {
+            stations::touch(db, device).await?;
+        }
+        reply
+    };
+    match outcome {
+        // A repeat (or a repeat racing the first): the first one's answer.
+        Err(AppError::Database(error))
+            if matches!(
+                error.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            replay(db, device.id, &client_id)
+                .await?
+                .ok_or(AppError::Database(error))
+        }
+        other => other,
     }
-    let txn = begin_write(db).await?;
-    let mut signed_in = stations::signed_in(&txn, device, idle_minutes, Utc::now()).await?;
-    let (mut reply, resolved_kind, resolved_code) =
-        resolve(&txn, device, at_station, &request, &mut signed_in).await?;
-    reply.apprentice = signed_in.as_ref().map(|u| u.display_name.clone());
-    if signed_in.is_some() {
-        stations::touch(&txn, device).await?;
-    }
-    let stored = scan::ActiveModel {
+}
+
+/// How often a scan refreshes the signed-in apprentice's activity time.
+const TOUCH_EVERY_S: i64 = 60;
+
+async fn store(
+    conn: &impl ConnectionTrait,
+    device: &station_device::Model,
+    at_station: &station::Model,
+    request: &ScanRequest,
+    client_id: &str,
+    resolved: Resolved,
+    signed_in: Option<&user::Model>,
+) -> AppResult<ScanAnswer> {
+    let (mut reply, resolved_kind, resolved_code) = resolved;
+    reply.apprentice = signed_in.map(|u| u.display_name.clone());
+    scan::ActiveModel {
         id: Set(Uuid::now_v7()),
         device_id: Set(device.id),
         station_id: Set(at_station.id),
-        client_scan_id: Set(client_id.clone()),
-        user_id: Set(signed_in.as_ref().map(|u| u.id)),
+        client_scan_id: Set(client_id.to_string()),
+        user_id: Set(signed_in.map(|u| u.id)),
         raw: Set(request.raw.clone()),
         resolved_kind: Set(resolved_kind),
         resolved_code: Set(resolved_code),
@@ -131,26 +200,9 @@ pub async fn scan(
         at: Set(Utc::now()),
         response: Set(serde_json::to_value(&reply).map_err(anyhow::Error::from)?),
     }
-    .insert(&txn)
-    .await;
-    match stored {
-        Ok(_) => {
-            txn.commit().await?;
-            Ok(reply)
-        }
-        Err(error)
-            if matches!(
-                error.sql_err(),
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-            ) =>
-        {
-            drop(txn);
-            replay(db, device.id, &client_id)
-                .await?
-                .ok_or(AppError::Database(error))
-        }
-        Err(error) => Err(error.into()),
-    }
+    .insert(conn)
+    .await?;
+    Ok(reply)
 }
 
 async fn replay(

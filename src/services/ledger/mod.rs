@@ -11,10 +11,11 @@ pub use holders::{NewHolder, account, account_key, create_holder, find_holder, k
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{CaseStatement, Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbBackend, DbErr, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, SqlErr,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -227,21 +228,28 @@ pub async fn post_in(txn: &DatabaseTransaction, new: NewOperation) -> AppResult<
     });
     movement::Entity::insert_many(rows).exec(txn).await?;
 
-    for (holder_id, state) in &states {
-        let delta = state.balance_g - before[holder_id];
-        if delta == 0 {
-            continue;
+    // Every touched balance in one statement: `balance_g + CASE id WHEN … THEN Δ … END`.
+    let deltas: Vec<(HolderId, i64)> = states
+        .iter()
+        .map(|(id, state)| (*id, state.balance_g - before[id]))
+        .filter(|(_, delta)| *delta != 0)
+        .collect();
+    if !deltas.is_empty() {
+        let mut case = CaseStatement::new();
+        for (id, delta) in &deltas {
+            case = case.case(Expr::col(holder::Column::Id).eq(*id), Expr::val(*delta));
         }
+        let case = case.finally(Expr::val(0i64));
         holder::Entity::update_many()
             .col_expr(
                 holder::Column::BalanceG,
-                Expr::col(holder::Column::BalanceG).add(delta),
+                Expr::col(holder::Column::BalanceG).add(Into::<Expr>::into(case)),
             )
             .col_expr(
                 holder::Column::Version,
                 Expr::col(holder::Column::Version).add(1),
             )
-            .filter(holder::Column::Id.eq(*holder_id))
+            .filter(holder::Column::Id.is_in(deltas.iter().map(|(id, _)| *id)))
             .exec(txn)
             .await?;
     }
@@ -380,7 +388,7 @@ async fn write_composition_deltas(
     if deltas.is_empty() {
         return Ok(());
     }
-    let touched: BTreeSet<HolderId> = deltas.keys().map(|(holder, _)| *holder).collect();
+    let touched: Vec<(HolderId, Uuid)> = deltas.keys().copied().collect();
     let rows = deltas
         .into_iter()
         .map(
@@ -404,9 +412,18 @@ async fn write_composition_deltas(
         )
         .exec(txn)
         .await?;
+    // Drop the rows that reached zero, by their keys (an account's composition is long).
+    let mut touched_pairs = Condition::any();
+    for (holder_id, collection_id) in touched {
+        touched_pairs = touched_pairs.add(
+            Condition::all()
+                .add(holder_composition::Column::HolderId.eq(holder_id))
+                .add(holder_composition::Column::CollectionId.eq(collection_id)),
+        );
+    }
     holder_composition::Entity::delete_many()
-        .filter(holder_composition::Column::HolderId.is_in(touched))
         .filter(holder_composition::Column::MassG.eq(0))
+        .filter(touched_pairs)
         .exec(txn)
         .await?;
     Ok(())

@@ -156,7 +156,7 @@ struct Graph {
 impl Graph {
     async fn new(conn: &impl ConnectionTrait, direction: Direction) -> AppResult<Graph> {
         let intake = holder::Entity::find()
-            .filter(holder::Column::Account.eq(Account::Intake.as_str()))
+            .filter(holder::Column::AccountKey.eq(Account::Intake.as_str()))
             .all(conn)
             .await?
             .into_iter()
