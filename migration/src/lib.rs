@@ -9,6 +9,66 @@ mod m20261129_000004_stations;
 
 pub struct Migrator;
 
+use sea_orm_migration::sea_orm::DbBackend;
+
+/// A foreign key from `(table, column)` to `(table, column)`.
+pub(crate) fn fk(
+    from: (impl IntoIden, impl IntoIden),
+    to: (impl IntoIden, impl IntoIden),
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(from.0, from.1)
+        .to(to.0, to.1)
+        .to_owned()
+}
+
+/// An index on `columns` of `table`.
+pub(crate) async fn add_index(
+    manager: &SchemaManager<'_>,
+    name: &str,
+    table: impl IntoIden,
+    columns: Vec<DynIden>,
+    unique: bool,
+) -> Result<(), DbErr> {
+    let mut statement = Index::create().name(name).table(table).to_owned();
+    for column in columns {
+        statement.col(column);
+    }
+    if unique {
+        statement.unique();
+    }
+    manager.create_index(statement).await
+}
+
+/// Makes a table append-only in the database itself: triggers refuse every UPDATE and
+/// DELETE (on PostgreSQL through `greenchip_refuse_change`, made by the first migration).
+pub(crate) async fn make_append_only(
+    manager: &SchemaManager<'_>,
+    table: &str,
+) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    match manager.get_database_backend() {
+        DbBackend::Postgres => {
+            db.execute_unprepared(&format!(
+                "CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
+                 FOR EACH ROW EXECUTE FUNCTION greenchip_refuse_change()"
+            ))
+            .await?;
+        }
+        _ => {
+            for action in ["UPDATE", "DELETE"] {
+                db.execute_unprepared(&format!(
+                    "CREATE TRIGGER {table}_no_{lower} BEFORE {action} ON {table}
+                     BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
+                    lower = action.to_lowercase()
+                ))
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {

@@ -161,31 +161,16 @@ impl MigrationTrait for Migration {
         }
 
         // History is append-only: the database itself refuses to change or remove an event.
-        let db = manager.get_connection();
-        match manager.get_database_backend() {
-            DbBackend::Postgres => {
-                db.execute_unprepared(
+        if manager.get_database_backend() == DbBackend::Postgres {
+            manager
+                .get_connection()
+                .execute_unprepared(
                     "CREATE FUNCTION greenchip_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
                      BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$",
                 )
                 .await?;
-                db.execute_unprepared(
-                    "CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
-                     FOR EACH ROW EXECUTE FUNCTION greenchip_refuse_change()",
-                )
-                .await?;
-            }
-            _ => {
-                for action in ["UPDATE", "DELETE"] {
-                    db.execute_unprepared(&format!(
-                        "CREATE TRIGGER events_no_{lower} BEFORE {action} ON events
-                         BEGIN SELECT RAISE(ABORT, 'events is append-only'); END",
-                        lower = action.to_lowercase()
-                    ))
-                    .await?;
-                }
-            }
         }
+        crate::make_append_only(manager, "events").await?;
         Ok(())
     }
 }

@@ -1,9 +1,9 @@
 //! The mass ledger: materials, partners and collections it attributes to, holders with their
 //! balances and compositions, operations and movements (append-only).
 
+use crate::{add_index, fk};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
-use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -114,29 +114,6 @@ enum Events {
 
 const MATERIALS_CSV: &str = include_str!("../../data/materials.csv");
 
-fn fk(
-    from: (impl IntoIden, impl IntoIden),
-    to: (impl IntoIden, impl IntoIden),
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .to_owned()
-}
-
-async fn index(
-    manager: &SchemaManager<'_>,
-    name: &str,
-    table: impl IntoIden,
-    columns: Vec<DynIden>,
-) -> Result<(), DbErr> {
-    let mut statement = Index::create().name(name).table(table).to_owned();
-    for column in columns {
-        statement.col(column);
-    }
-    manager.create_index(statement).await
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -171,11 +148,12 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(
+        add_index(
             manager,
             "partners_name",
             Partners::Table,
             vec![Partners::Name.into_iden()],
+            false,
         )
         .await?;
 
@@ -204,7 +182,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(
+        add_index(
             manager,
             "collections_partner",
             Collections::Table,
@@ -212,13 +190,15 @@ impl MigrationTrait for Migration {
                 Collections::PartnerId.into_iden(),
                 Collections::ReceivedOn.into_iden(),
             ],
+            false,
         )
         .await?;
-        index(
+        add_index(
             manager,
             "collections_received_on",
             Collections::Table,
             vec![Collections::ReceivedOn.into_iden()],
+            false,
         )
         .await?;
 
@@ -248,18 +228,20 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(
+        add_index(
             manager,
             "holders_kind_material",
             Holders::Table,
             vec![Holders::Kind.into_iden(), Holders::MaterialId.into_iden()],
+            false,
         )
         .await?;
-        index(
+        add_index(
             manager,
             "holders_collection",
             Holders::Table,
             vec![Holders::CollectionId.into_iden()],
+            false,
         )
         .await?;
 
@@ -286,11 +268,12 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(
+        add_index(
             manager,
             "holder_compositions_collection",
             HolderCompositions::Table,
             vec![HolderCompositions::CollectionId.into_iden()],
+            false,
         )
         .await?;
 
@@ -323,11 +306,12 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(
+        add_index(
             manager,
             "operations_at",
             Operations::Table,
             vec![Operations::At.into_iden()],
+            false,
         )
         .await?;
 
@@ -358,7 +342,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(
+        add_index(
             manager,
             "movements_operation",
             Movements::Table,
@@ -366,45 +350,29 @@ impl MigrationTrait for Migration {
                 Movements::OperationId.into_iden(),
                 Movements::Seq.into_iden(),
             ],
+            false,
         )
         .await?;
-        index(
+        add_index(
             manager,
             "movements_from",
             Movements::Table,
             vec![Movements::FromHolderId.into_iden()],
+            false,
         )
         .await?;
-        index(
+        add_index(
             manager,
             "movements_to",
             Movements::Table,
             vec![Movements::ToHolderId.into_iden()],
+            false,
         )
         .await?;
 
         // Operations and movements are history: append-only, like events.
-        let db = manager.get_connection();
         for table in ["operations", "movements"] {
-            match manager.get_database_backend() {
-                DbBackend::Postgres => {
-                    db.execute_unprepared(&format!(
-                        "CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
-                         FOR EACH ROW EXECUTE FUNCTION greenchip_refuse_change()"
-                    ))
-                    .await?;
-                }
-                _ => {
-                    for action in ["UPDATE", "DELETE"] {
-                        db.execute_unprepared(&format!(
-                            "CREATE TRIGGER {table}_no_{lower} BEFORE {action} ON {table}
-                             BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
-                            lower = action.to_lowercase()
-                        ))
-                        .await?;
-                    }
-                }
-            }
+            crate::make_append_only(manager, table).await?;
         }
 
         seed_materials(manager).await

@@ -1,9 +1,9 @@
 //! Workstations: stations, enrolled devices, apprentice PINs, the scan log, station actions,
 //! sanitisation records, work logs with their corrections, and apprentices' skills.
 
+use crate::{add_index, fk};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
-use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -140,33 +140,6 @@ enum Skills {
     At,
 }
 
-fn fk(
-    from: (impl IntoIden, impl IntoIden),
-    to: (impl IntoIden, impl IntoIden),
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .to_owned()
-}
-
-async fn index(
-    manager: &SchemaManager<'_>,
-    name: &str,
-    table: impl IntoIden,
-    columns: Vec<DynIden>,
-    unique: bool,
-) -> Result<(), DbErr> {
-    let mut statement = Index::create().name(name).table(table).to_owned();
-    for column in columns {
-        statement.col(column);
-    }
-    if unique {
-        statement.unique();
-    }
-    manager.create_index(statement).await
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -263,7 +236,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(
+        add_index(
             manager,
             "scans_device_client",
             Scans::Table,
@@ -271,7 +244,7 @@ impl MigrationTrait for Migration {
             true,
         )
         .await?;
-        index(
+        add_index(
             manager,
             "scans_station_at",
             Scans::Table,
@@ -300,7 +273,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(
+        add_index(
             manager,
             "station_actions_device_client",
             StationActions::Table,
@@ -342,7 +315,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(
+        add_index(
             manager,
             "sanitisation_item",
             SanitisationRecords::Table,
@@ -376,7 +349,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(
+        add_index(
             manager,
             "tasks_apprentice",
             Tasks::Table,
@@ -387,7 +360,7 @@ impl MigrationTrait for Migration {
             false,
         )
         .await?;
-        index(
+        add_index(
             manager,
             "tasks_item",
             Tasks::Table,
@@ -436,32 +409,13 @@ impl MigrationTrait for Migration {
             .await?;
 
         // Records of what happened are append-only.
-        let db = manager.get_connection();
         for table in [
             "scans",
             "sanitisation_records",
             "task_corrections",
             "skills",
         ] {
-            match manager.get_database_backend() {
-                DbBackend::Postgres => {
-                    db.execute_unprepared(&format!(
-                        "CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
-                         FOR EACH ROW EXECUTE FUNCTION greenchip_refuse_change()"
-                    ))
-                    .await?;
-                }
-                _ => {
-                    for action in ["UPDATE", "DELETE"] {
-                        db.execute_unprepared(&format!(
-                            "CREATE TRIGGER {table}_no_{lower} BEFORE {action} ON {table}
-                             BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
-                            lower = action.to_lowercase()
-                        ))
-                        .await?;
-                    }
-                }
-            }
+            crate::make_append_only(manager, table).await?;
         }
         Ok(())
     }

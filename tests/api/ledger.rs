@@ -698,6 +698,18 @@ async fn the_ledger_check_names_a_tampered_balance() {
     let pc = item(&app.db, &received).await;
     receive(&app.db, &pc, 4_500).await;
     assert_clean(&app.db).await;
+    // History cannot be rewritten behind the ledger's back: the database refuses.
+    for forgery in [
+        "UPDATE movements SET mass_g = mass_g + 1",
+        "DELETE FROM movements",
+        "UPDATE operations SET reason = 'forged'",
+        "DELETE FROM operations",
+    ] {
+        assert!(
+            app.db.execute_unprepared(forgery).await.is_err(),
+            "{forgery} must fail"
+        );
+    }
     app.db
         .execute_unprepared("UPDATE holders SET balance_g = balance_g + 7 WHERE kind = 'item'")
         .await
