@@ -84,6 +84,15 @@ pub struct ActionAnswer {
     pub replayed: bool,
 }
 
+/// The actions a station can take on an item here and now. Finishing a dismantling records
+/// the fractions, which the dismantling flow does (not a plain action), so it is not offered.
+pub fn offered_actions(state: ItemState, kind: StationKind, facts: Facts) -> Vec<Action> {
+    lifecycle::allowed_actions(state, kind, facts)
+        .into_iter()
+        .filter(|action| *action != Action::FinishDismantling)
+        .collect()
+}
+
 /// The facts the lifecycle rule needs about an item.
 pub async fn facts_of(conn: &impl ConnectionTrait, found: &item::Model) -> AppResult<Facts> {
     // Only a data-bearing item's sanitisation matters to the rules (and to the kiosk).
@@ -316,7 +325,7 @@ async fn act_in(
         item: found.code.clone(),
         action: request.action,
         state: next,
-        next_actions: lifecycle::allowed_actions(next, kind, facts_of(txn, &updated).await?),
+        next_actions: offered_actions(next, kind, facts_of(txn, &updated).await?),
         message: format!("{} → {}", request.action, next),
         replayed: false,
     };
@@ -358,7 +367,7 @@ fn refused(
     facts: Facts,
     refusal: Refusal,
 ) -> AppError {
-    let allowed: Vec<&str> = lifecycle::allowed_actions(state, kind, facts)
+    let allowed: Vec<&str> = offered_actions(state, kind, facts)
         .iter()
         .map(|a| a.as_str())
         .collect();

@@ -336,7 +336,7 @@ async fn item_answer(
     let state = actions::state_of(&found);
     let facts = actions::facts_of(conn, &found).await?;
     let kind = stations::kind_of(at_station);
-    let allowed = lifecycle::allowed_actions(state, kind, facts);
+    let allowed = actions::offered_actions(state, kind, facts);
     let (mut reply, resolved_kind, resolved_code) = found_or_unknown(
         Some(serde_json::json!({
             "state": state, "mass_g": found.gross_mass_g, "data_bearing": found.data_bearing,

@@ -380,6 +380,11 @@ async fn a_pc_needs_sanitising_before_dismantling_and_both_tasks_are_logged() {
         .await;
     assert_eq!(started.status, StatusCode::OK, "{}", started.text());
     assert_eq!(started.json()["state"], "dismantling");
+    assert_eq!(
+        started.json()["next_actions"],
+        json!([]),
+        "finishing records the fractions, in the dismantling flow, not as a plain action"
+    );
 
     let logs = shop
         .app
