@@ -152,6 +152,34 @@ impl TestApp {
             .user
     }
 
+    /// Registers a school partner and opens a collection for it through the API, as the
+    /// staff member with this session cookie; answers the collection's code.
+    pub async fn open_collection(&self, cookie: &str, partner_name: &str) -> String {
+        let partner = self
+            .post("/api/v1/partners")
+            .cookie(cookie)
+            .json(&serde_json::json!({ "name": partner_name, "kind": "school" }))
+            .send()
+            .await;
+        assert_eq!(partner.status, StatusCode::CREATED, "{}", partner.text());
+        let collection = self
+            .post("/api/v1/collections")
+            .cookie(cookie)
+            .json(&serde_json::json!({ "partner_id": partner.json()["id"] }))
+            .send()
+            .await;
+        assert_eq!(
+            collection.status,
+            StatusCode::CREATED,
+            "{}",
+            collection.text()
+        );
+        collection.json()["code"]
+            .as_str()
+            .expect("a code")
+            .to_string()
+    }
+
     /// Creates an account and logs it in; answers the session cookie (`gc_session=…`).
     pub async fn logged_in(&self, name: &str, role: Role) -> String {
         self.user(name, role).await;

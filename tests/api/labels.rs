@@ -31,23 +31,7 @@ fn have_tools() -> bool {
 async fn staff_with_items(count: usize) -> (TestApp, String, String, Vec<String>) {
     let app = TestApp::spawn().await;
     let cookie = app.logged_in("samira", Role::Supervisor).await;
-    let partner = app
-        .post("/api/v1/partners")
-        .cookie(&cookie)
-        .json(&json!({ "name": "École Al Jisr", "kind": "school" }))
-        .send()
-        .await
-        .json();
-    let collection = app
-        .post("/api/v1/collections")
-        .cookie(&cookie)
-        .json(&json!({ "partner_id": partner["id"] }))
-        .send()
-        .await
-        .json()["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let collection = app.open_collection(&cookie, "École Al Jisr").await;
     let items: Vec<Value> = (0..count)
         .map(|n| json!({ "kind": if n % 3 == 0 { "laptop" } else { "desktop_pc" }, "mass_g": 2_000 + 97 * n as i64 }))
         .collect();

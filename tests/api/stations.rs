@@ -25,23 +25,7 @@ impl Workshop {
     async fn with(app: TestApp) -> Workshop {
         let supervisor = app.logged_in("samira", Role::Supervisor).await;
         let apprentice = app.user("youssef", Role::Apprentice).await;
-        let partner = app
-            .post("/api/v1/partners")
-            .cookie(&supervisor)
-            .json(&json!({ "name": "Lycée Ibn Sina", "kind": "school" }))
-            .send()
-            .await
-            .json();
-        let collection = app
-            .post("/api/v1/collections")
-            .cookie(&supervisor)
-            .json(&json!({ "partner_id": partner["id"] }))
-            .send()
-            .await
-            .json()["code"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let collection = app.open_collection(&supervisor, "Lycée Ibn Sina").await;
         Workshop {
             app,
             supervisor,
