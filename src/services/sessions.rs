@@ -30,6 +30,12 @@ pub async fn open(
     let token = secrets::token("", 32);
     let now = Utc::now();
     let txn = begin_write(db).await?;
+    // This person's expired sessions go, so the table does not grow without end.
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user.id))
+        .filter(session::Column::ExpiresAt.lt(now))
+        .exec(&txn)
+        .await?;
     let session = session::ActiveModel {
         id: Set(Uuid::now_v7()),
         token_hash: Set(secrets::token_hash(&token)),

@@ -268,3 +268,31 @@ async fn someone_else_cannot_revoke_my_token() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn a_login_clears_that_persons_expired_sessions() {
+    use greenchip::entities::session;
+    use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
+    let app = TestApp::spawn().await;
+    app.logged_in("samira", Role::Supervisor).await;
+    app.logged_in("youssef", Role::Apprentice).await;
+    app.db
+        .execute_unprepared("UPDATE sessions SET expires_at = '2020-01-01 00:00:00+00:00'")
+        .await
+        .unwrap();
+    assert_eq!(session::Entity::find().count(&app.db).await.unwrap(), 2);
+    let again = app
+        .post("/api/v1/auth/login")
+        .json(&json!({ "login": "samira", "password": PASSWORD }))
+        .send()
+        .await;
+    assert_eq!(again.status, StatusCode::OK);
+    // Samira's old session went; Youssef's expired one waits for his next login.
+    assert_eq!(session::Entity::find().count(&app.db).await.unwrap(), 2);
+    let expired = app
+        .get("/api/v1/auth/me")
+        .cookie(&again.session_cookie().unwrap())
+        .send()
+        .await;
+    assert_eq!(expired.status, StatusCode::OK);
+}
