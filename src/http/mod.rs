@@ -75,11 +75,27 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data: 
 
 /// The whole service: the same router `serve` runs and the tests drive.
 pub fn router(state: AppState) -> Router {
-    let (api, _) = api::router().split_for_parts();
+    // The document is built once, from the same routes the router serves.
+    let (api, document) = api::router().split_for_parts();
+    let document: Arc<str> = serde_json::to_string(&document)
+        .unwrap_or_else(|_| "{}".to_string())
+        .into();
     let x_request_id = HeaderName::from_static("x-request-id");
     let max_body_bytes = state.config.max_body_bytes;
     Router::new()
         .merge(api)
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(move || {
+                let document = document.clone();
+                async move {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        document.to_string(),
+                    )
+                }
+            }),
+        )
         .merge(ui::router())
         .merge(assets::router())
         .fallback(not_found)

@@ -13,9 +13,6 @@ pub mod stations;
 mod tokens;
 mod users;
 
-use std::sync::LazyLock;
-
-use axum::response::IntoResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -106,8 +103,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(stations::worklogs))
         .routes(routes!(stations::correct_task))
         .routes(routes!(stations::training))
-        .routes(routes!(stations::set_skill))
-        .route("/openapi.json", axum::routing::get(openapi_json));
+        .routes(routes!(stations::set_skill));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .route(
@@ -115,12 +111,4 @@ pub fn router() -> OpenApiRouter<AppState> {
             axum::routing::get(crate::http::metrics::exposition),
         )
         .nest("/api/v1", v1)
-}
-
-/// The OpenAPI document, built once.
-pub static OPENAPI: LazyLock<utoipa::openapi::OpenApi> =
-    LazyLock::new(|| router().split_for_parts().1);
-
-async fn openapi_json() -> impl IntoResponse {
-    axum::Json(&*OPENAPI)
 }

@@ -176,6 +176,7 @@ pub async fn create(
 }
 
 /// An item as a row of a collection or intake page.
+#[derive(Clone)]
 pub struct ItemRow {
     pub code: String,
     pub kind: String,

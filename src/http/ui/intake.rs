@@ -146,17 +146,7 @@ async fn show(
         Ok(rows) => rows,
         Err(error) => return context.app_error(state, error),
     };
-    let last = last
-        .and_then(|code| recent.iter().position(|row| row.code == code))
-        .map(|index| ItemRow {
-            code: recent[index].code.clone(),
-            kind: recent[index].kind.clone(),
-            mass: recent[index].mass.clone(),
-            quantity: recent[index].quantity,
-            serial: recent[index].serial.clone(),
-            data_bearing: recent[index].data_bearing,
-            state: recent[index].state.clone(),
-        });
+    let last = last.and_then(|code| recent.iter().find(|row| row.code == code).cloned());
     let page = IntakePage {
         shell: context.shell(state),
         open: found.state == CollectionState::Open.as_str(),
