@@ -49,6 +49,20 @@ pub struct Config {
     pub label_language: String,
     /// An apprentice signed in at a station is signed out after this many idle minutes.
     pub station_idle_minutes: u32,
+    /// How far weighed outputs may stray from their input, in basis points (300 = ±3 %),
+    /// per station kind (`dismantling = 300`, `sorting = 200`, `smelting = 500`); kinds not
+    /// named take ±3 %.
+    pub tolerance_bp: std::collections::BTreeMap<String, u32>,
+}
+
+impl Config {
+    /// The weighing tolerance at a kind of station.
+    pub fn tolerance_for(&self, station_kind: &str) -> u32 {
+        self.tolerance_bp
+            .get(station_kind)
+            .copied()
+            .unwrap_or(crate::domain::tolerance::DEFAULT_BP)
+    }
 }
 
 impl Default for Config {
@@ -71,6 +85,7 @@ impl Default for Config {
             labels_dir: None,
             label_language: "fr".to_string(),
             station_idle_minutes: 15,
+            tolerance_bp: std::collections::BTreeMap::new(),
         }
     }
 }

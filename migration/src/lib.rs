@@ -6,6 +6,7 @@ mod m20261129_000001_foundation;
 mod m20261129_000002_ledger;
 mod m20261129_000003_intake;
 mod m20261129_000004_stations;
+mod m20261129_000005_material_flows;
 
 pub struct Migrator;
 
@@ -77,6 +78,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_ledger::Migration),
             Box::new(m20261129_000003_intake::Migration),
             Box::new(m20261129_000004_stations::Migration),
+            Box::new(m20261129_000005_material_flows::Migration),
         ]
     }
 }

@@ -24,10 +24,11 @@ pub enum CodeKind {
     Station,
     Apprentice,
     Certificate,
+    Shipment,
 }
 
 impl CodeKind {
-    pub const ALL: [CodeKind; 7] = [
+    pub const ALL: [CodeKind; 8] = [
         CodeKind::Item,
         CodeKind::Lot,
         CodeKind::Melt,
@@ -35,6 +36,7 @@ impl CodeKind {
         CodeKind::Station,
         CodeKind::Apprentice,
         CodeKind::Certificate,
+        CodeKind::Shipment,
     ];
 
     pub fn prefix(self) -> &'static str {
@@ -46,6 +48,7 @@ impl CodeKind {
             CodeKind::Station => "ST",
             CodeKind::Apprentice => "AP",
             CodeKind::Certificate => "CE",
+            CodeKind::Shipment => "SH",
         }
     }
 
@@ -63,7 +66,7 @@ pub enum CodeError {
     Empty,
     #[error("“{0}” is not a greenchip code (expected something like IT-7K3M9QX4)")]
     Malformed(String),
-    #[error("unknown code prefix “{0}” (known: IT, LT, MT, CO, ST, AP, CE)")]
+    #[error("unknown code prefix “{0}” (known: IT, LT, MT, CO, ST, AP, CE, SH)")]
     UnknownPrefix(String),
     #[error("“{0}” has a wrong check symbol: it was probably mistyped or misread")]
     BadCheck(String),

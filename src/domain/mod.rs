@@ -5,6 +5,7 @@ pub mod codes;
 pub mod intake;
 pub mod ledger;
 pub mod lifecycle;
+pub mod lots;
 pub mod mass;
 pub mod roles;
 pub mod tolerance;

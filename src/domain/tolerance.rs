@@ -1,14 +1,14 @@
 //! Weighing tolerance: how far weighed outputs may stray from their input before a
 //! supervisor has to say why.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// The default tolerance: ±3 % of the input, in basis points (1 bp = 0.01 %).
 pub const DEFAULT_BP: u32 = 300;
 
 /// Input, outputs and the difference between them, in grams.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Residual {
     pub input_g: i64,
     pub outputs_g: i64,

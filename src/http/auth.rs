@@ -241,3 +241,71 @@ impl OptionalFromRequestParts<AppState> for StationDevice {
         }
     }
 }
+
+/// Who performs a material-flow step: the apprentice signed in at an enrolled station device,
+/// or a supervisor (or admin) with a session or token. A device with nobody signed in is
+/// refused with "scan your badge first".
+#[derive(Debug, Clone)]
+pub struct Performing(pub crate::services::flows::Performer);
+
+impl Performing {
+    /// The performer, at the station a supervisor names (a device is always at its own).
+    pub async fn at(
+        self,
+        state: &AppState,
+        station: Option<&str>,
+    ) -> AppResult<crate::services::flows::Performer> {
+        let mut performer = self.0;
+        if performer.station.is_none()
+            && let Some(code) = station.map(str::trim).filter(|c| !c.is_empty())
+        {
+            performer.station = Some(
+                crate::services::stations::find(&state.db, code)
+                    .await
+                    .map_err(|error| match error {
+                        AppError::NotFound(detail) => AppError::invalid("station", detail),
+                        other => other,
+                    })?,
+            );
+        }
+        Ok(performer)
+    }
+}
+
+impl FromRequestParts<AppState> for Performing {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if let Some(at) =
+            <StationDevice as OptionalFromRequestParts<AppState>>::from_request_parts(parts, state)
+                .await?
+        {
+            let apprentice = crate::services::stations::signed_in(
+                &state.db,
+                &at.device,
+                state.config.station_idle_minutes,
+                chrono::Utc::now(),
+            )
+            .await?
+            .ok_or_else(|| {
+                AppError::conflict(
+                    "not_signed_in",
+                    "scan your badge first: no apprentice is signed in at this station",
+                )
+            })?;
+            return Ok(Performing(crate::services::flows::Performer {
+                role: users::role_of(&apprentice),
+                user: apprentice,
+                station: Some(at.station),
+            }));
+        }
+        let current =
+            <CurrentUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await?;
+        current.require(&[Role::Supervisor])?;
+        Ok(Performing(crate::services::flows::Performer {
+            user: current.user,
+            role: current.role,
+            station: None,
+        }))
+    }
+}

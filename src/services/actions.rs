@@ -177,7 +177,7 @@ async fn replay(
         }))
 }
 
-async fn lock_item(txn: &DatabaseTransaction, reference: &str) -> AppResult<item::Model> {
+pub async fn lock_item(txn: &DatabaseTransaction, reference: &str) -> AppResult<item::Model> {
     let found = items::find(txn, reference).await?;
     if txn.get_database_backend() == DbBackend::Postgres {
         // Two stations acting on one item: the second waits, then sees the new state.
@@ -360,7 +360,7 @@ async fn act_in(
     Ok(answer)
 }
 
-fn refused(
+pub fn refused(
     found: &item::Model,
     state: ItemState,
     kind: StationKind,
@@ -389,17 +389,46 @@ fn refused(
     )
 }
 
+fn log_work<'a>(
+    txn: &'a DatabaseTransaction,
+    at_station: &'a station::Model,
+    apprentice: &'a user::Model,
+    found: &'a item::Model,
+    request: &'a ActionRequest,
+    now: DateTime<Utc>,
+) -> impl Future<Output = AppResult<()>> + 'a {
+    let outcome = request
+        .outcome
+        .clone()
+        .or_else(|| request.decision.map(|d| d.as_str().to_string()))
+        .or_else(|| request.destination.clone())
+        .unwrap_or_else(|| request.action.as_str().to_string());
+    log_task(
+        txn,
+        at_station,
+        apprentice,
+        found,
+        request.action,
+        outcome,
+        request.device_time,
+        now,
+    )
+}
+
 /// Opens a task for long actions, closes it for finishing ones; quick actions are one task
-/// from the apprentice's scan of the item at this station to now.
-async fn log_work(
+/// from the person's scan of the item at this station to now.
+#[allow(clippy::too_many_arguments)]
+pub async fn log_task(
     txn: &DatabaseTransaction,
     at_station: &station::Model,
     apprentice: &user::Model,
     found: &item::Model,
-    request: &ActionRequest,
+    action: Action,
+    outcome: String,
+    device_time: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let activity = match request.action {
+    let activity = match action {
         Action::StartRefurbishment | Action::FinishRefurbishment | Action::MarkReused => {
             "refurbishment"
         }
@@ -414,21 +443,15 @@ async fn log_work(
         .one(txn)
         .await?;
     let finishing = !matches!(
-        request.action,
+        action,
         Action::StartRefurbishment | Action::StartDismantling
     );
-    let outcome = request
-        .outcome
-        .clone()
-        .or_else(|| request.decision.map(|d| d.as_str().to_string()))
-        .or_else(|| request.destination.clone())
-        .unwrap_or_else(|| request.action.as_str().to_string());
     match (open, finishing) {
         (Some(open), true) => {
             let mut closing: task::ActiveModel = open.into();
             closing.ended_at = Set(Some(now));
             closing.outcome = Set(Some(outcome));
-            closing.device_ended_at = Set(request.device_time);
+            closing.device_ended_at = Set(device_time);
             closing.update(txn).await?;
         }
         (Some(_), false) => {}
@@ -449,8 +472,8 @@ async fn log_work(
                 started_at: Set(started_at),
                 ended_at: Set(finishing.then_some(now)),
                 outcome: Set(finishing.then_some(outcome)),
-                device_started_at: Set(if finishing { None } else { request.device_time }),
-                device_ended_at: Set(if finishing { request.device_time } else { None }),
+                device_started_at: Set(if finishing { None } else { device_time }),
+                device_ended_at: Set(if finishing { device_time } else { None }),
             }
             .insert(txn)
             .await?;

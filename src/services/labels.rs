@@ -253,7 +253,7 @@ async fn lines_of(
                     lang.t(&format!("station_kind.{}", s.kind)).to_string(),
                 ]
             }),
-        CodeKind::Certificate => None,
+        CodeKind::Certificate | CodeKind::Shipment => None,
     })
 }
 

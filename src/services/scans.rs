@@ -309,6 +309,17 @@ async fn resolve(
             text,
         )),
         CodeKind::Certificate => Ok(found_or_unknown(None, "certificate", text)),
+        CodeKind::Shipment => {
+            let found = crate::entities::shipment::Entity::find()
+                .filter(crate::entities::shipment::Column::Code.eq(&text))
+                .one(conn)
+                .await?;
+            Ok(found_or_unknown(
+                found.map(|s| serde_json::json!({ "shipped_on": s.shipped_on, "transport_document": s.transport_document })),
+                "shipment",
+                text,
+            ))
+        }
     }
 }
 

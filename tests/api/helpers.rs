@@ -8,7 +8,7 @@ use greenchip::services::users::{self, NewUser};
 use greenchip::{AppState, Config};
 use http_body_util::BodyExt;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tower::ServiceExt;
 
 pub const POSTGRES_ENV: &str = "GREENCHIP_TEST_POSTGRES_URL";
@@ -339,5 +339,96 @@ impl TestResponse {
             .get(header::LOCATION)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
+    }
+}
+
+/// A workshop to act in: a supervisor's session, one apprentice, one open collection.
+pub struct Workshop {
+    pub app: TestApp,
+    pub supervisor: String,
+    pub collection: String,
+    pub badge: String,
+    pub apprentice_id: String,
+}
+
+impl Workshop {
+    pub async fn new() -> Workshop {
+        Workshop::with(TestApp::spawn().await).await
+    }
+
+    pub async fn with(app: TestApp) -> Workshop {
+        let supervisor = app.logged_in("samira", Role::Supervisor).await;
+        let apprentice = app.user("youssef", Role::Apprentice).await;
+        let collection = app.open_collection(&supervisor, "Lycée Ibn Sina").await;
+        Workshop {
+            app,
+            supervisor,
+            collection,
+            badge: apprentice.badge_code.unwrap(),
+            apprentice_id: apprentice.id.to_string(),
+        }
+    }
+
+    pub async fn item(&self, kind: &str, mass_g: i64) -> String {
+        let response = self
+            .app
+            .post(&format!("/api/v1/collections/{}/items", self.collection))
+            .cookie(&self.supervisor)
+            .json(&json!({ "kind": kind, "mass_g": mass_g, "serial": format!("SN-{mass_g}") }))
+            .send()
+            .await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+        response.json()["code"].as_str().unwrap().to_string()
+    }
+
+    /// A station of this kind with one enrolled device; answers (station code, device cookie).
+    pub async fn station(&self, kind: &str) -> (String, String) {
+        let created = self
+            .app
+            .post("/api/v1/stations")
+            .cookie(&self.supervisor)
+            .json(&json!({ "name": format!("{kind} bench"), "kind": kind }))
+            .send()
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+        let code = created.json()["code"].as_str().unwrap().to_string();
+        let enrolled = self
+            .app
+            .post(&format!("/api/v1/stations/{code}/devices"))
+            .cookie(&self.supervisor)
+            .json(&json!({ "name": "tablet" }))
+            .send()
+            .await;
+        assert_eq!(enrolled.status, StatusCode::CREATED, "{}", enrolled.text());
+        let device = enrolled
+            .cookie_named("gc_station")
+            .expect("a station cookie");
+        (code, device)
+    }
+
+    pub async fn scan(&self, station: &(String, String), raw: &str, id: &str) -> TestResponse {
+        self.app
+            .post("/api/v1/scans")
+            .cookie(&station.1)
+            .json(&json!({ "station": station.0, "raw": raw, "client_scan_id": id, "device_time": "2026-11-29T08:00:00Z" }))
+            .send()
+            .await
+    }
+
+    pub async fn sign_in(&self, station: &(String, String)) {
+        let signed = self
+            .scan(station, &self.badge, &format!("badge-{}", station.0))
+            .await
+            .json();
+        assert_eq!(signed["result"], "signed_in", "{signed}");
+    }
+
+    pub async fn act(&self, station: &(String, String), body: Value) -> TestResponse {
+        self.app
+            .post("/api/v1/station/actions")
+            .cookie(&station.1)
+            .json(&body)
+            .send()
+            .await
     }
 }

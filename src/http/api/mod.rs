@@ -8,7 +8,10 @@ mod health;
 mod items;
 pub mod labels;
 mod ledger;
-mod partners;
+pub mod lots;
+mod melts;
+pub mod partners;
+mod shipments;
 pub mod stations;
 mod tokens;
 mod users;
@@ -103,7 +106,24 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(stations::worklogs))
         .routes(routes!(stations::correct_task))
         .routes(routes!(stations::training))
-        .routes(routes!(stations::set_skill));
+        .routes(routes!(stations::set_skill))
+        .routes(routes!(lots::list, lots::open))
+        .routes(routes!(lots::get))
+        .routes(routes!(lots::close))
+        .routes(routes!(lots::reopen))
+        .routes(routes!(lots::transfer))
+        .routes(routes!(lots::reweigh))
+        .routes(routes!(lots::dismantle))
+        .routes(routes!(lots::at_station))
+        .routes(routes!(melts::list, melts::start))
+        .routes(routes!(melts::get))
+        .routes(routes!(melts::charge))
+        .routes(routes!(melts::note))
+        .routes(routes!(melts::pour))
+        .routes(routes!(shipments::processors, shipments::create_processor))
+        .routes(routes!(shipments::update_processor))
+        .routes(routes!(shipments::list, shipments::ship))
+        .routes(routes!(shipments::get));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .route(

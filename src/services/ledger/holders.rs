@@ -201,3 +201,83 @@ pub async fn describe(conn: &impl ConnectionTrait, reference: &str) -> AppResult
             .collect(),
     })
 }
+
+/// One movement into or out of a holder, as its history shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HistoryLine {
+    pub at: chrono::DateTime<Utc>,
+    pub operation_id: Uuid,
+    /// The operation's kind: `intake`, `dismantle`, `transfer`, …
+    pub kind: String,
+    /// Into the holder (positive) or out of it (negative), in grams.
+    pub change_g: i64,
+    /// The other side: a code or an account.
+    pub counterpart: String,
+    pub reason: Option<String>,
+}
+
+/// A holder's movements, newest first (at most `limit`).
+pub async fn history(
+    conn: &impl ConnectionTrait,
+    holder_id: Uuid,
+    limit: u64,
+) -> AppResult<Vec<HistoryLine>> {
+    use crate::entities::{movement, operation};
+    use sea_orm::{Condition, QuerySelect};
+    let moves = movement::Entity::find()
+        .filter(
+            Condition::any()
+                .add(movement::Column::FromHolderId.eq(holder_id))
+                .add(movement::Column::ToHolderId.eq(holder_id)),
+        )
+        .order_by_desc(movement::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?;
+    let operation_ids: BTreeSet<Uuid> = moves.iter().map(|m| m.operation_id).collect();
+    let operations: HashMap<Uuid, operation::Model> = operation::Entity::find()
+        .filter(operation::Column::Id.is_in(operation_ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let others: BTreeSet<Uuid> = moves
+        .iter()
+        .map(|m| {
+            if m.from_holder_id == holder_id {
+                m.to_holder_id
+            } else {
+                m.from_holder_id
+            }
+        })
+        .collect();
+    let names: HashMap<Uuid, String> = holder::Entity::find()
+        .filter(holder::Column::Id.is_in(others))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|h| (h.id, h.code.or(h.account_key).unwrap_or(h.label)))
+        .collect();
+    let mut lines: Vec<HistoryLine> = moves
+        .into_iter()
+        .filter_map(|m| {
+            let operation = operations.get(&m.operation_id)?;
+            let (change_g, other) = if m.from_holder_id == holder_id {
+                (-m.mass_g, m.to_holder_id)
+            } else {
+                (m.mass_g, m.from_holder_id)
+            };
+            Some(HistoryLine {
+                at: operation.at,
+                operation_id: operation.id,
+                kind: operation.kind.clone(),
+                change_g,
+                counterpart: names.get(&other).cloned().unwrap_or_default(),
+                reason: operation.reason.clone(),
+            })
+        })
+        .collect();
+    lines.sort_by(|a, b| b.at.cmp(&a.at));
+    Ok(lines)
+}

@@ -6,6 +6,7 @@ pub mod holders;
 pub mod summary;
 pub mod trace;
 
+pub use holders::{HistoryLine, HolderDetail};
 pub use holders::{NewHolder, account, account_key, create_holder, find_holder, kind_of};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -73,32 +74,44 @@ pub struct PostedOperation {
 /// Posts an operation in its own write transaction. A retry with the same idempotency key,
 /// even one racing the first, answers the first result and writes nothing.
 pub async fn post(db: &DatabaseConnection, new: NewOperation) -> AppResult<PostedOperation> {
-    if let Some(key) = &new.idempotency_key
+    let key = new.idempotency_key.clone();
+    post_once(db, key.as_deref(), async |txn| post_in(txn, new).await).await
+}
+
+/// Runs `work` in one write transaction and commits it. `work` posts an operation under
+/// `key` (with whatever else the use case writes); a retry with the same key answers the
+/// operation first posted, even when it raced the first, and writes nothing.
+pub async fn post_once(
+    db: &DatabaseConnection,
+    key: Option<&str>,
+    work: impl AsyncFnOnce(&DatabaseTransaction) -> AppResult<PostedOperation>,
+) -> AppResult<PostedOperation> {
+    if let Some(key) = key
         && let Some(done) = find_by_key(db, key).await?
     {
         return Ok(done);
     }
-    let key = new.idempotency_key.clone();
     let txn = begin_write(db).await?;
-    let outcome = match post_in(&txn, new).await {
+    let outcome = match work(&txn).await {
         Ok(posted) => txn.commit().await.map(|()| posted).map_err(AppError::from),
         Err(error) => Err(error),
     };
     match (outcome, key) {
         (Err(AppError::Database(error)), Some(key)) if is_unique_violation(&error) => {
-            find_by_key(db, &key)
-                .await?
-                .ok_or(AppError::Database(error))
+            find_by_key(db, key).await?.ok_or(AppError::Database(error))
         }
         (outcome, _) => outcome,
     }
 }
 
-fn is_unique_violation(error: &DbErr) -> bool {
+pub fn is_unique_violation(error: &DbErr) -> bool {
     matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
-async fn find_by_key(conn: &impl ConnectionTrait, key: &str) -> AppResult<Option<PostedOperation>> {
+pub async fn find_by_key(
+    conn: &impl ConnectionTrait,
+    key: &str,
+) -> AppResult<Option<PostedOperation>> {
     let Some(operation) = operation::Entity::find()
         .filter(operation::Column::IdempotencyKey.eq(key))
         .one(conn)
