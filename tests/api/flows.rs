@@ -831,3 +831,241 @@ async fn two_apprentices_dismantling_into_the_same_bin_at_once_both_land() {
     assert_eq!(held.version, 6, "six postings touched the bin");
     flows.assert_ledger_clean().await;
 }
+
+/// The "done when": one partner's 40 PCs through dismantling, sorting and two melts,
+/// mixed in the same lots with another partner's cables; the attribution says, to the gram
+/// and adding up exactly, what came from each partner and where it went.
+#[tokio::test]
+async fn forty_pcs_from_one_partner_are_accounted_for_to_the_gram() {
+    let flows = &Flows::new().await;
+    let shop = &flows.shop;
+    let sanitisation = shop.station("sanitisation").await;
+    let sorting = shop.station("sorting").await;
+    let smelting = shop.station("smelting").await;
+    for station in [&sanitisation, &sorting, &smelting] {
+        shop.sign_in(station).await;
+    }
+    let bin = |material: &str| {
+        let body = json!({ "client_id": format!("bin-{material}"), "material": material });
+        async move {
+            flows
+                .post(&flows.dismantling, "/api/v1/lots", body)
+                .await
+                .json()["code"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let (steel, pcb, plastic, cable, residue) = (
+        bin("FE-STEEL").await,
+        bin("PCB-MED").await,
+        bin("PL-MIX").await,
+        bin("CU-CABLE").await,
+        bin("RESIDUE").await,
+    );
+
+    let mut received_pcs = 0;
+    for n in 0..40_i64 {
+        let mass = 9_000 + n * 37;
+        received_pcs += mass;
+        let pc = shop.item("desktop_pc", mass).await;
+        for (station, body) in [
+            (
+                &flows.triage,
+                json!({ "action": "triage", "decision": "dismantle", "reason": "obsolete" }),
+            ),
+            (
+                &sanitisation,
+                json!({ "action": "sanitise", "sanitisation": { "method": "destroy", "tool": "drill press", "verified": true, "verification": "platters pierced", "success": true } }),
+            ),
+            (&flows.dismantling, json!({ "action": "start_dismantling" })),
+        ] {
+            let mut body = body;
+            body["item"] = json!(pc);
+            body["client_action_id"] = json!(format!("{pc}-{}", body["action"]));
+            let done = shop.act(station, body).await;
+            assert_eq!(done.status, StatusCode::OK, "{}", done.text());
+        }
+        // Weighed fractions with scale noise: up to 1 % missing.
+        let (fe, pc_board, pl, cu) = (
+            mass * 70 / 100,
+            mass * 8 / 100,
+            mass * 12 / 100,
+            mass * 3 / 100,
+        );
+        let rest = mass - fe - pc_board - pl - cu - (n % 9) * 10;
+        let answer = flows
+            .dismantle(
+                json!({ "client_id": format!("pc-{n}"), "item": pc, "fractions": [
+                { "lot": steel, "mass_g": fe }, { "lot": pcb, "mass_g": pc_board },
+                { "lot": plastic, "mass_g": pl }, { "lot": cable, "mass_g": cu },
+                { "lot": residue, "mass_g": rest } ] }),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    }
+    // Another partner's cables go into the same cable bin.
+    let other = shop
+        .app
+        .open_collection(&shop.supervisor, "Office Chérifien")
+        .await;
+    let mut received_cables = 0;
+    for n in 0..5_i64 {
+        let mass = 4_000 + n * 11;
+        received_cables += mass;
+        let created = shop
+            .app
+            .post(&format!("/api/v1/collections/{other}/items"))
+            .cookie(&shop.supervisor)
+            .json(&json!({ "kind": "cables", "mass_g": mass }))
+            .send()
+            .await
+            .json();
+        let code = created["code"].as_str().unwrap().to_string();
+        for (station, body) in [
+            (
+                &flows.triage,
+                json!({ "action": "triage", "decision": "dismantle", "reason": "scrap cable" }),
+            ),
+            (&flows.dismantling, json!({ "action": "start_dismantling" })),
+        ] {
+            let mut body = body;
+            body["item"] = json!(code);
+            body["client_action_id"] = json!(format!("{code}-{}", body["action"]));
+            shop.act(station, body).await;
+        }
+        flows
+            .dismantle(json!({ "client_id": format!("cable-{n}"), "item": code, "fractions": [{ "lot": cable, "mass_g": mass }] }))
+            .await;
+    }
+
+    // Sorting: the cable is stripped into wire and plastic; the rest is lost.
+    let cable_g = flows.balance(&cable).await;
+    let wire_g = cable_g * 62 / 100;
+    let stripped = flows
+        .post(&sorting, &format!("/api/v1/lots/{cable}/transfers"), json!({
+            "client_id": "strip", "residual_to": "process_loss",
+            "outputs": [{ "material": "CU-WIRE", "mass_g": wire_g }, { "lot": plastic, "mass_g": cable_g * 33 / 100 }] }))
+        .await;
+    assert_eq!(stripped.status, StatusCode::OK, "{}", stripped.text());
+    let wire = lot_of(&stripped.json(), 0);
+
+    // Two melts: most of the wire first, then the rest with the first melt's dross.
+    let melt = |client: &str| {
+        let body = json!({ "client_id": client });
+        let smelting = &smelting;
+        async move {
+            flows.post(smelting, "/api/v1/melts", body).await.json()["code"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let first = melt("melt-1").await;
+    flows
+        .post(
+            &smelting,
+            &format!("/api/v1/melts/{first}/charges"),
+            json!({ "client_id": "c1", "lots": [{ "lot": wire, "mass_g": wire_g * 2 / 3 }] }),
+        )
+        .await;
+    let charged_first = wire_g * 2 / 3;
+    let poured = flows
+        .post(&smelting, &format!("/api/v1/melts/{first}/pours"), json!({ "client_id": "p1",
+            "ingots": [{ "mass_g": charged_first * 85 / 100 }], "dross": [{ "material": "CU-DROSS", "mass_g": charged_first * 6 / 100 }], "finish": true }))
+        .await
+        .json();
+    let dross = lot_of(&poured, 0);
+    let second = melt("melt-2").await;
+    flows
+        .post(
+            &smelting,
+            &format!("/api/v1/melts/{second}/charges"),
+            json!({ "client_id": "c2", "lots": [{ "lot": wire }, { "lot": dross }] }),
+        )
+        .await;
+    let charged_second = flows.balance(&second).await;
+    flows
+        .post(&smelting, &format!("/api/v1/melts/{second}/pours"), json!({ "client_id": "p2",
+            "ingots": [{ "mass_g": charged_second * 45 / 100 }, { "mass_g": charged_second * 44 / 100 }], "finish": true }))
+        .await;
+
+    // The PCBs are shipped to a licensed refiner.
+    let refiner = shop
+        .app
+        .post("/api/v1/processors")
+        .cookie(&shop.supervisor)
+        .json(&json!({ "name": "Affinage Atlas", "address": "Casablanca", "permit_number": "AUT-77", "families": ["pcb"] }))
+        .send()
+        .await
+        .json()["id"]
+        .clone();
+    let shipped = shop
+        .app
+        .post("/api/v1/shipments")
+        .cookie(&shop.supervisor)
+        .json(
+            &json!({ "client_id": "pcb", "processor_id": refiner, "shipped_on": "2026-11-29",
+            "transport_document": "BSD-1", "carrier": "Atlas", "lots": [{ "lot": pcb }] }),
+        )
+        .send()
+        .await;
+    assert_eq!(shipped.status, StatusCode::CREATED, "{}", shipped.text());
+    let pcb_g = shipped.json()["total_g"].as_i64().unwrap();
+
+    let summary = |collection: &str| {
+        let path = format!("/api/v1/attribution?collection={collection}");
+        async move { flows.get(&path).await }
+    };
+    let school = summary(&shop.collection).await;
+    let office = summary(&other).await;
+    for (summary, received) in [(&school, received_pcs), (&office, received_cables)] {
+        assert_eq!(summary["received_g"], received, "{summary}");
+        assert_eq!(summary["balanced"], true);
+        let destinations: i64 = summary["by_destination"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_i64().unwrap())
+            .sum();
+        assert_eq!(destinations, received, "every gram is somewhere: {summary}");
+    }
+    let material = |summary: &Value, destination: &str, code: &str| -> i64 {
+        summary["by_material"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["destination"] == destination && l["material"] == code)
+            .map(|l| l["mass_g"].as_i64().unwrap())
+            .sum()
+    };
+    // Only the school's PCs gave PCBs: all of the shipment is theirs.
+    assert_eq!(material(&school, "shipped", "PCB-MED"), pcb_g);
+    assert_eq!(material(&office, "shipped", "PCB-MED"), 0);
+    // The steel never mixed: the school's to the gram.
+    assert_eq!(
+        material(&school, "in_stock", "FE-STEEL"),
+        flows.balance(&steel).await
+    );
+    // Ingots and plastic mixed both partners: their shares add up to the whole, exactly.
+    let ingots = flows.get("/api/v1/lots?material=CU-INGOT").await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["balance_g"].as_i64().unwrap())
+        .sum::<i64>();
+    assert_eq!(
+        material(&school, "ingot", "CU-INGOT") + material(&office, "ingot", "CU-INGOT"),
+        ingots
+    );
+    assert!(
+        material(&office, "ingot", "CU-INGOT") > material(&school, "ingot", "CU-INGOT"),
+        "the office's cables carried more copper than the PCs' cable fraction"
+    );
+    assert_eq!(
+        material(&school, "in_stock", "PL-MIX") + material(&office, "in_stock", "PL-MIX"),
+        flows.balance(&plastic).await
+    );
+    flows.assert_ledger_clean().await;
+}
