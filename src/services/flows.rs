@@ -594,7 +594,8 @@ pub async fn movements_with_residual(
 /// What a step answers, the same on a retry.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct FlowAnswer {
-    pub operation_id: Uuid,
+    /// None when there was nothing to post (a reweighing that matched the ledger).
+    pub operation_id: Option<Uuid>,
     /// `dismantle`, `transfer`, `reweigh`, `charge`, `pour`, `ship`.
     pub kind: String,
     /// The item, lot or melt the step was about.
@@ -666,7 +667,7 @@ pub async fn answer_of(
     let facts = &posted.operation.payload;
     let text = |key: &str| facts.get(key).and_then(Value::as_str).map(str::to_string);
     Ok(FlowAnswer {
-        operation_id: posted.operation.id,
+        operation_id: Some(posted.operation.id),
         kind: posted.operation.kind.clone(),
         subject: text("subject").unwrap_or_default(),
         movements: posted

@@ -502,6 +502,26 @@ pub async fn reweigh(
     );
     AppError::invalid_fields(errors)?;
     let reading = reading.unwrap_or_default();
+    let (found, _) = flows::find_lot(db, reference).await?;
+    let balance = ledger::find_holder(db, &found.code).await?.balance_g;
+    if reading - found.tare_g.unwrap_or(0) == balance {
+        // It weighs what the ledger says: nothing to post, and nothing wrong.
+        return Ok(FlowAnswer {
+            operation_id: None,
+            kind: OperationKind::Reweigh.as_str().to_string(),
+            subject: found.code.clone(),
+            movements: Vec::new(),
+            opened_lots: Vec::new(),
+            residual: Some(tolerance::check(balance, &[balance], tolerance_bp)),
+            override_reason: None,
+            message: format!(
+                "{} weighs what the ledger says: {} kg",
+                found.code,
+                crate::domain::mass::kilograms(balance)
+            ),
+            replayed: false,
+        });
+    }
     let posted = ledger::post_once(db, Some(&key), async |txn| {
         let (found, _) = flows::find_lot(txn, reference).await?;
         let mut sources = flows::lock_sources(txn, &[found.id]).await?;
@@ -535,16 +555,6 @@ pub async fn reweigh(
             }
             loss => vec![Movement::new(source.id, variance.id, -loss)],
         };
-        if movements.is_empty() {
-            return Err(AppError::conflict(
-                "no_difference",
-                format!(
-                    "{} weighs what the ledger says ({} kg): nothing to post",
-                    source.code,
-                    crate::domain::mass::kilograms(net)
-                ),
-            ));
-        }
         let message = format!(
             "{} reweighed: {} kg (was {} kg)",
             source.code,

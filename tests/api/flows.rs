@@ -455,6 +455,18 @@ async fn sorting_regrades_splits_reweighs_and_empties_lots() {
         .await;
     assert_eq!(reweighed.status, StatusCode::OK, "{}", reweighed.text());
     assert_eq!(flows.balance(&wire).await, 4_250);
+    // The same reading again matches the ledger: nothing to post, and no error either.
+    let before = flows.counts().await;
+    let matched = flows
+        .post(
+            &sorting,
+            &format!("/api/v1/lots/{wire}/reweighings"),
+            json!({ "client_id": "rw-same", "reading_g": 4_250 }),
+        )
+        .await;
+    assert_eq!(matched.status, StatusCode::OK, "{}", matched.text());
+    assert_eq!(matched.json()["operation_id"], Value::Null);
+    assert_eq!(flows.counts().await, before);
     // A reading far off the ledger needs a supervisor.
     flows
         .post(
