@@ -278,6 +278,6 @@ pub async fn history(
             })
         })
         .collect();
-    lines.sort_by(|a, b| b.at.cmp(&a.at));
+    lines.sort_by_key(|line| std::cmp::Reverse(line.at));
     Ok(lines)
 }
