@@ -1081,3 +1081,26 @@ async fn forty_pcs_from_one_partner_are_accounted_for_to_the_gram() {
     );
     flows.assert_ledger_clean().await;
 }
+
+#[tokio::test]
+async fn ledger_check_finds_a_lot_marked_emptied_that_still_holds_mass() {
+    use sea_orm::{ActiveModelTrait, Set};
+    let flows = Flows::new().await;
+    let cable = flows.cable_lot(2_000).await;
+    flows.assert_ledger_clean().await;
+    let found = lot::Entity::find()
+        .filter(lot::Column::Code.eq(&cable))
+        .one(&flows.shop.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut damaged: lot::ActiveModel = found.into();
+    damaged.state = Set("emptied".to_string());
+    damaged.update(&flows.shop.app.db).await.unwrap();
+    let report = check::check(&flows.shop.app.db).await.unwrap();
+    assert!(!report.is_clean());
+    assert_eq!(
+        report.differences,
+        vec![format!("{cable}: it is emptied but still holds 2000 g")]
+    );
+}

@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::entities::{holder, holder_composition, movement};
+use crate::entities::{holder, holder_composition, item, lot, melt, movement};
 use crate::error::AppResult;
 use crate::services::ledger::parts_of_json;
 
@@ -135,6 +135,7 @@ pub async fn check(conn: &impl ConnectionTrait) -> AppResult<CheckReport> {
             ));
         }
     }
+    states_match_balances(conn, &holders, &mut report).await?;
     if report.sum_g != 0 {
         report.differences.push(format!(
             "the ledger does not sum to zero: {} g",
@@ -143,4 +144,49 @@ pub async fn check(conn: &impl ConnectionTrait) -> AppResult<CheckReport> {
     }
     report.differences.sort();
     Ok(report)
+}
+
+/// Items that left or were taken apart, lots that were emptied or shipped, and finished melts
+/// hold nothing; their states must agree with their balances.
+async fn states_match_balances(
+    conn: &impl ConnectionTrait,
+    holders: &[holder::Model],
+    report: &mut CheckReport,
+) -> AppResult<()> {
+    let balances: HashMap<Uuid, (i64, String)> = holders
+        .iter()
+        .map(|h| (h.id, (h.balance_g, h.code.clone().unwrap_or_default())))
+        .collect();
+    let mut done: Vec<(Uuid, String)> = Vec::new();
+    for found in item::Entity::find()
+        .filter(item::Column::State.is_in(["dismantled", "reused", "shipped_whole"]))
+        .all(conn)
+        .await?
+    {
+        done.push((found.id, found.state));
+    }
+    for found in lot::Entity::find()
+        .filter(lot::Column::State.is_in(["emptied", "shipped"]))
+        .all(conn)
+        .await?
+    {
+        done.push((found.id, found.state));
+    }
+    for found in melt::Entity::find()
+        .filter(melt::Column::State.eq("finished"))
+        .all(conn)
+        .await?
+    {
+        done.push((found.id, found.state));
+    }
+    for (id, state) in done {
+        if let Some((balance, code)) = balances.get(&id)
+            && *balance != 0
+        {
+            report
+                .differences
+                .push(format!("{code}: it is {state} but still holds {balance} g"));
+        }
+    }
+    Ok(())
 }
