@@ -696,3 +696,116 @@ pub fn residual_of(input_g: i64, placed: &[Placed], tolerance_bp: u32) -> Residu
     let outputs: Vec<i64> = placed.iter().map(|p| p.mass_g).collect();
     tolerance::check(input_g, &outputs, tolerance_bp)
 }
+
+/// One lot to take mass from (to charge or to ship): all of it, or the mass given.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Take {
+    /// The lot's code, as scanned.
+    pub lot: String,
+    pub mass_g: Option<Typed>,
+    pub mass_kg: Option<Typed>,
+}
+
+/// Reads the masses of `takes` (none: all of the lot), checking that there is at least one.
+pub fn take_masses(takes: &[Take], none_message: &str) -> AppResult<Vec<Option<i64>>> {
+    let mut errors = Vec::new();
+    let masses = takes
+        .iter()
+        .enumerate()
+        .map(|(i, take)| {
+            weighed_or_all(
+                &format!("lots/{i}/mass"),
+                take.mass_g.as_ref(),
+                take.mass_kg.as_ref(),
+                &mut errors,
+            )
+            .flatten()
+        })
+        .collect();
+    if takes.is_empty() {
+        errors.push(FieldError::new("lots", none_message));
+    }
+    AppError::invalid_fields(errors)?;
+    Ok(masses)
+}
+
+/// A lot mass is taken from, with its material and the grams taken.
+#[derive(Debug, Clone)]
+pub struct Taken {
+    pub lot: lot::Model,
+    pub material: material::Model,
+    pub mass_g: i64,
+}
+
+/// Resolves the lots of `takes`, refusing (with `problem` as the code, every line's problem
+/// at once) unknown lots, lots named twice and materials `rule` refuses; then locks them and
+/// checks each holds what is taken. Answers what is taken and the locked lots.
+pub async fn take_from(
+    txn: &DatabaseTransaction,
+    takes: &[Take],
+    masses: &[Option<i64>],
+    rule: MaterialRule<'_>,
+    problem: &'static str,
+    verb: &str,
+) -> AppResult<(Vec<Taken>, BTreeMap<Uuid, lot::Model>)> {
+    let mut found: Vec<(lot::Model, material::Model, Option<i64>)> = Vec::new();
+    let mut errors = Vec::new();
+    for (index, take) in takes.iter().enumerate() {
+        let field = format!("lots/{index}/lot");
+        match find_lot(txn, &take.lot).await {
+            Ok((lot, material)) => {
+                if let Err(message) = rule(&material) {
+                    errors.push(FieldError::new(&field, message));
+                }
+                if found.iter().any(|(l, _, _)| l.id == lot.id) {
+                    errors.push(FieldError::new(
+                        &field,
+                        format!("{} is named twice", lot.code),
+                    ));
+                }
+                found.push((lot, material, masses.get(index).copied().flatten()));
+            }
+            Err(AppError::NotFound(detail)) | Err(AppError::Unprocessable { detail, .. }) => {
+                errors.push(FieldError::new(&field, detail));
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    if !errors.is_empty() {
+        let detail = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(AppError::Unprocessable {
+            code: problem,
+            detail,
+            errors,
+        });
+    }
+    let ids: Vec<Uuid> = found.iter().map(|(l, _, _)| l.id).collect();
+    let locked = lock_sources(txn, &ids).await?;
+    let mut taken = Vec::new();
+    for (lot, material, mass) in found {
+        let balance = ledger::find_holder(txn, &lot.code).await?.balance_g;
+        let mass_g = mass.unwrap_or(balance);
+        if mass_g <= 0 || mass_g > balance {
+            return Err(AppError::conflict(
+                "not_enough_in_lot",
+                format!(
+                    "{} holds {} kg; {} kg cannot be {verb} from it",
+                    lot.code,
+                    mass::kilograms(balance),
+                    mass::kilograms(mass_g)
+                ),
+            ));
+        }
+        taken.push(Taken {
+            lot,
+            material,
+            mass_g,
+        });
+    }
+    Ok((taken, locked))
+}

@@ -18,11 +18,11 @@ use crate::domain::ledger::{Account, Basis, HolderKind, Movement, OperationKind}
 use crate::domain::lifecycle::StationKind;
 use crate::domain::lots;
 use crate::domain::tolerance;
-use crate::entities::{holder, lot, material, melt, melt_note, movement, operation, station};
+use crate::entities::{holder, material, melt, melt_note, movement, operation, station};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::events::{self, NewEvent};
 use crate::services::flows::{
-    self, FlowAnswer, Output, Override, OverrideRequest, Performer, Typed,
+    self, FlowAnswer, Output, Override, OverrideRequest, Performer, Take, Typed,
 };
 use crate::services::ledger::summary::INGOT_MATERIAL;
 use crate::services::ledger::{self, NewHolder, NewOperation};
@@ -178,20 +178,11 @@ fn refuse_finished(found: &melt::Model) -> AppResult<()> {
     Ok(())
 }
 
-/// One lot to charge: all of it, or the mass given.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Charge {
-    pub lot: String,
-    pub mass_g: Option<Typed>,
-    pub mass_kg: Option<Typed>,
-}
-
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChargeRequest {
     pub client_id: String,
-    pub lots: Vec<Charge>,
+    pub lots: Vec<Take>,
     pub station: Option<String>,
 }
 
@@ -203,82 +194,33 @@ pub async fn charge(
     request: ChargeRequest,
 ) -> AppResult<FlowAnswer> {
     let key = performer.key("charge", &request.client_id)?;
-    let mut errors: Vec<FieldError> = Vec::new();
-    let masses: Vec<Option<i64>> = request
-        .lots
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            flows::weighed_or_all(
-                &format!("lots/{i}/mass"),
-                c.mass_g.as_ref(),
-                c.mass_kg.as_ref(),
-                &mut errors,
-            )
-            .flatten()
-        })
-        .collect();
-    if request.lots.is_empty() {
-        errors.push(FieldError::new("lots", "scan at least one lot to charge"));
-    }
-    AppError::invalid_fields(errors)?;
+    let masses = flows::take_masses(&request.lots, "scan at least one lot to charge")?;
     let posted = ledger::post_once(db, Some(&key), async |txn| {
         let found = find(txn, reference).await?;
         refuse_finished(&found)?;
-        let mut found_lots = Vec::new();
-        let mut errors = Vec::new();
-        for (index, charge) in request.lots.iter().enumerate() {
-            match flows::find_lot(txn, &charge.lot).await {
-                Ok((lot, material)) => {
-                    if !lots::meltable(&material.family) {
-                        errors.push(FieldError::new(
-                            format!("lots/{index}/lot"),
-                            format!(
-                                "{} holds {} ({}): only copper is charged into a melt",
-                                lot.code, material.code, material.family
-                            ),
-                        ));
-                    }
-                    if found_lots
-                        .iter()
-                        .any(|(l, _): &(lot::Model, Option<i64>)| l.id == lot.id)
-                    {
-                        errors.push(FieldError::new(
-                            format!("lots/{index}/lot"),
-                            format!("{} is named twice", lot.code),
-                        ));
-                    }
-                    found_lots.push((lot, masses[index]));
-                }
-                Err(AppError::NotFound(detail)) | Err(AppError::Unprocessable { detail, .. }) => {
-                    errors.push(FieldError::new(format!("lots/{index}/lot"), detail));
-                }
-                Err(error) => return Err(error),
+        let copper_only = |material: &material::Model| {
+            if lots::meltable(&material.family) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} is {}: only copper is charged into a melt",
+                    material.code, material.family
+                ))
             }
-        }
-        AppError::invalid_fields(errors)?;
-        let ids: Vec<Uuid> = found_lots.iter().map(|(l, _)| l.id).collect();
-        let sources = flows::lock_sources(txn, &ids).await?;
-        let mut movements = Vec::new();
-        for (lot, mass) in &found_lots {
-            let holder = holder::Entity::find_by_id(lot.id)
-                .one(txn)
-                .await?
-                .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("lot without holder")))?;
-            let mass_g = mass.unwrap_or(holder.balance_g);
-            if mass_g <= 0 || mass_g > holder.balance_g {
-                return Err(AppError::conflict(
-                    "not_enough_in_lot",
-                    format!(
-                        "{} holds {} kg; {} kg cannot be charged from it",
-                        lot.code,
-                        crate::domain::mass::kilograms(holder.balance_g),
-                        crate::domain::mass::kilograms(mass_g)
-                    ),
-                ));
-            }
-            movements.push(Movement::new(lot.id, found.id, mass_g));
-        }
+        };
+        let (taken, sources) = flows::take_from(
+            txn,
+            &request.lots,
+            &masses,
+            &copper_only,
+            "validation",
+            "charged",
+        )
+        .await?;
+        let movements: Vec<Movement> = taken
+            .iter()
+            .map(|t| Movement::new(t.lot.id, found.id, t.mass_g))
+            .collect();
         let total: i64 = movements.iter().map(|m| m.mass_g).sum();
         let message = format!(
             "{} kg charged into {}",
@@ -290,7 +232,7 @@ pub async fn charge(
         operation.station_id = performer.station_id().or(Some(found.station_id));
         operation.idempotency_key = Some(key.clone());
         operation.subjects = std::iter::once(found.code.clone())
-            .chain(found_lots.iter().map(|(l, _)| l.code.clone()))
+            .chain(taken.iter().map(|t| t.lot.code.clone()))
             .collect();
         operation.payload = flows::payload(&found.code, &[], None, None, &message, json!({}));
         let posted = ledger::post_in(txn, operation).await?;

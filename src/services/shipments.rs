@@ -18,11 +18,11 @@ use crate::db::begin_write;
 use crate::domain::codes::{Code, CodeKind};
 use crate::domain::intake;
 use crate::domain::ledger::{Account, Movement, OperationKind};
-use crate::entities::{holder, lot, material, movement, processor, shipment};
+use crate::entities::{lot, material, movement, processor, shipment};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::catalogue;
 use crate::services::events::{self, NewEvent};
-use crate::services::flows::{self, Performer, Typed};
+use crate::services::flows::{self, Performer, Take};
 use crate::services::ledger::{self, NewOperation};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -138,6 +138,14 @@ async fn checked_processor(
     Ok((name, address, permit, families, hazardous))
 }
 
+fn name_taken(error: sea_orm::DbErr, name: &str) -> AppError {
+    if ledger::is_unique_violation(&error) {
+        AppError::conflict("duplicate_name", format!("a processor named {name} exists"))
+    } else {
+        error.into()
+    }
+}
+
 pub async fn create_processor(
     db: &DatabaseConnection,
     actor_id: Uuid,
@@ -157,13 +165,7 @@ pub async fn create_processor(
     }
     .insert(&txn)
     .await
-    .map_err(|error| {
-        if ledger::is_unique_violation(&error) {
-            AppError::conflict("duplicate_name", format!("a processor named {name} exists"))
-        } else {
-            error.into()
-        }
-    })?;
+    .map_err(|error| name_taken(error, &name))?;
     events::record(
         &txn,
         NewEvent::new("processor.created", Some(actor_id))
@@ -196,13 +198,10 @@ pub async fn update_processor(
     if let Some(active) = request.active {
         changed.active = Set(active);
     }
-    let updated = changed.update(&txn).await.map_err(|error| {
-        if ledger::is_unique_violation(&error) {
-            AppError::conflict("duplicate_name", format!("a processor named {name} exists"))
-        } else {
-            error.into()
-        }
-    })?;
+    let updated = changed
+        .update(&txn)
+        .await
+        .map_err(|error| name_taken(error, &name))?;
     events::record(
         &txn,
         NewEvent::new("processor.updated", Some(actor_id))
@@ -212,15 +211,6 @@ pub async fn update_processor(
     .await?;
     txn.commit().await?;
     Ok(updated.into())
-}
-
-/// One lot to ship: all of it, or the mass given.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ShipLot {
-    pub lot: String,
-    pub mass_g: Option<Typed>,
-    pub mass_kg: Option<Typed>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -233,7 +223,7 @@ pub struct ShipmentRequest {
     /// The transport document's number (waste transfer note, consignment note).
     pub transport_document: String,
     pub carrier: String,
-    pub lots: Vec<ShipLot>,
+    pub lots: Vec<Take>,
     pub station: Option<String>,
 }
 
@@ -272,24 +262,8 @@ pub async fn ship(
         &mut errors,
     );
     let carrier = intake::required_text("carrier", &request.carrier, 200, &mut errors);
-    let masses: Vec<Option<i64>> = request
-        .lots
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            flows::weighed_or_all(
-                &format!("lots/{i}/mass"),
-                l.mass_g.as_ref(),
-                l.mass_kg.as_ref(),
-                &mut errors,
-            )
-            .flatten()
-        })
-        .collect();
-    if request.lots.is_empty() {
-        errors.push(FieldError::new("lots", "name at least one lot to ship"));
-    }
     AppError::invalid_fields(errors)?;
+    let masses = flows::take_masses(&request.lots, "name at least one lot to ship")?;
     let posted = ledger::post_once(db, Some(&key), async |txn| {
         let to = processor::Entity::find_by_id(request.processor_id)
             .one(txn)
@@ -303,84 +277,44 @@ pub async fn ship(
         }
         let families = strings(&to.families);
         let licensed_hazardous = strings(&to.hazardous_materials);
-        let mut found_lots = Vec::new();
-        let mut errors = Vec::new();
-        for (index, line) in request.lots.iter().enumerate() {
-            match flows::find_lot(txn, &line.lot).await {
-                Ok((lot, material)) => {
-                    if !families.contains(&material.family) {
-                        errors.push(FieldError::new(
-                            format!("lots/{index}/lot"),
-                            format!(
-                                "{} is not licensed for {} ({}): its licence covers {}",
-                                to.name,
-                                material.family,
-                                material.code,
-                                families.join(", ")
-                            ),
-                        ));
-                    } else if material.hazardous && !licensed_hazardous.contains(&material.code) {
-                        errors.push(FieldError::new(
-                            format!("lots/{index}/lot"),
-                            format!(
-                                "{} is hazardous ({}), and {} is not licensed for it",
-                                material.code,
-                                material.ewc_code.clone().unwrap_or_default(),
-                                to.name
-                            ),
-                        ));
-                    }
-                    if found_lots.iter().any(
-                        |(l, _, _): &(lot::Model, material::Model, Option<i64>)| l.id == lot.id,
-                    ) {
-                        errors.push(FieldError::new(
-                            format!("lots/{index}/lot"),
-                            format!("{} is named twice", lot.code),
-                        ));
-                    }
-                    found_lots.push((lot, material, masses[index]));
-                }
-                Err(AppError::NotFound(detail)) | Err(AppError::Unprocessable { detail, .. }) => {
-                    errors.push(FieldError::new(format!("lots/{index}/lot"), detail));
-                }
-                Err(error) => return Err(error),
+        let licensed = |material: &material::Model| {
+            if !families.contains(&material.family) {
+                Err(format!(
+                    "{} is not licensed for {} ({}): its licence covers {}",
+                    to.name,
+                    material.family,
+                    material.code,
+                    families.join(", ")
+                ))
+            } else if material.hazardous && !licensed_hazardous.contains(&material.code) {
+                Err(format!(
+                    "{} is hazardous ({}), and {} is not licensed for it",
+                    material.code,
+                    material.ewc_code.clone().unwrap_or_default(),
+                    to.name
+                ))
+            } else {
+                Ok(())
             }
-        }
-        if !errors.is_empty() {
-            let detail = errors
-                .iter()
-                .map(|e| e.message.clone())
-                .collect::<Vec<_>>()
-                .join("; ");
-            return Err(AppError::Unprocessable {
-                code: "not_licensed_or_invalid",
-                detail,
-                errors,
-            });
-        }
-        let ids: Vec<Uuid> = found_lots.iter().map(|(l, _, _)| l.id).collect();
-        let sources = flows::lock_sources(txn, &ids).await?;
+        };
+        let (taken, sources) = flows::take_from(
+            txn,
+            &request.lots,
+            &masses,
+            &licensed,
+            "not_licensed_or_invalid",
+            "shipped",
+        )
+        .await?;
         let mut movements = Vec::new();
-        for (lot, material, mass) in &found_lots {
-            let holder = holder::Entity::find_by_id(lot.id)
-                .one(txn)
-                .await?
-                .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("lot without holder")))?;
-            let mass_g = mass.unwrap_or(holder.balance_g);
-            if mass_g <= 0 || mass_g > holder.balance_g {
-                return Err(AppError::conflict(
-                    "not_enough_in_lot",
-                    format!(
-                        "{} holds {} kg; {} kg cannot be shipped from it",
-                        lot.code,
-                        crate::domain::mass::kilograms(holder.balance_g),
-                        crate::domain::mass::kilograms(mass_g)
-                    ),
-                ));
-            }
-            let account =
-                ledger::account(txn, Account::Shipped, Some((material.id, &material.code))).await?;
-            movements.push(Movement::new(lot.id, account.id, mass_g));
+        for t in &taken {
+            let account = ledger::account(
+                txn,
+                Account::Shipped,
+                Some((t.material.id, &t.material.code)),
+            )
+            .await?;
+            movements.push(Movement::new(t.lot.id, account.id, t.mass_g));
         }
         let code = Code::random(CodeKind::Shipment).to_string();
         let total: i64 = movements.iter().map(|m| m.mass_g).sum();
@@ -394,7 +328,7 @@ pub async fn ship(
         operation.station_id = performer.station_id();
         operation.idempotency_key = Some(key.clone());
         operation.subjects = std::iter::once(code.clone())
-            .chain(found_lots.iter().map(|(l, _, _)| l.code.clone()))
+            .chain(taken.iter().map(|t| t.lot.code.clone()))
             .collect();
         operation.payload = flows::payload(
             &code,
