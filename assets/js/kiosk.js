@@ -2,12 +2,19 @@
 // a camera button, big action buttons, green/red feedback with a short sound, a feed of
 // recent scans. Scans and actions go through a queue kept in localStorage with their client
 // ids, so when the network drops they wait and replay, and the server drops repeats.
+// At a dismantling station an item being dismantled opens the fractions panel (scan or tap a
+// bin, type or let the scale type the mass, finish); at a smelting station the melt panel
+// (new melt, scan copper lots to charge them, weigh ingots and dross, pour and finish). Their
+// steps carry client ids and go through the same queue; a retry gets the first answer back.
 (function () {
   "use strict";
 
   var body = document.body;
   var station = body.dataset.station;
   var t = JSON.parse(document.getElementById("messages").textContent);
+  var flowData = JSON.parse(document.getElementById("flow-data").textContent);
+  var stationKind = body.dataset.kind;
+  var lang = document.documentElement.lang || "en";
   var queueKey = "gc-queue-" + station;
   var scanInput = document.getElementById("scan");
   var feedback = document.getElementById("feedback");
@@ -149,13 +156,17 @@
   // ---- answers ------------------------------------------------------------------------
 
   function handle(entry, status, data) {
-    if (status === 401) {
+    if (status === 401 && (entry.kind === "scan" || entry.kind === "action")) {
       show(false, t["kiosk.not_enrolled"]);
       addToFeed(false, t["kiosk.not_enrolled"]);
       return;
     }
     if (entry.kind === "scan") return handleScan(entry, status, data);
     if (entry.kind === "action") return handleAction(entry, status, data);
+    if (entry.kind === "dismantle") return handleDismantle(entry, status, data);
+    if (entry.kind === "melt_start") return handleMeltStart(entry, status, data);
+    if (entry.kind === "charge") return handleCharge(entry, status, data);
+    if (entry.kind === "pour") return handlePour(entry, status, data);
   }
 
   function handleScan(entry, status, data) {
@@ -166,6 +177,9 @@
       return;
     }
     if (data.apprentice !== undefined) who.textContent = data.apprentice || t["kiosk.nobody"];
+    // A bin or a melt scanned while a flow is open belongs to the flow.
+    if (data.result === "ok" && data.apprentice && data.kind === "lot" && lotForFlow(data)) return;
+    if (data.result === "ok" && data.apprentice && data.kind === "melt" && meltScanned(data)) return;
     var good = data.result === "ok" || data.result === "signed_in";
     var message = sayScan(data);
     show(good && !/sanitisation/.test(data.message) && !!data.apprentice, message);
@@ -178,6 +192,7 @@
     if (data.result === "ok" && data.kind === "item") {
       current = { code: data.code, summary: data.summary || {} };
       showInHand(data.code, current.summary.state, data.actions || []);
+      if (data.apprentice) dismantleIfDue(data.code, current.summary.state, current.summary.mass_g);
     } else if (data.result === "signed_in") {
       inHand.hidden = true;
     }
@@ -193,6 +208,7 @@
     show(true, data.item + " — " + t["action." + data.action] + " ✓");
     addToFeed(true, data.item + " — " + t["action." + data.action] + " → " + stateName(data.state));
     showInHand(data.item, data.state, data.next_actions || []);
+    dismantleIfDue(data.item, data.state, current && current.summary ? current.summary.mass_g : null);
   }
 
   // ---- the item in hand and its actions -------------------------------------------------
@@ -268,6 +284,11 @@
   // What to say about a refused action: the problem's code says which words to use.
   function sayProblem(data, status) {
     if (data && data.code && t["problem." + data.code]) return t["problem." + data.code];
+    if (data && data.code && t["kiosk.problem_" + data.code]) return t["kiosk.problem_" + data.code];
+    if (data && data.code === "validation") {
+      var said = (data.errors || []).map(function (e) { return e.message; }).join(" · ");
+      return t["kiosk.problem_validation"] + " " + (said || data.detail || "");
+    }
     return (data && data.detail) || String(status);
   }
 
@@ -368,13 +389,16 @@
     event.preventDefault();
     var raw = scanInput.value;
     scanInput.value = "";
+    // A scale types a mass and Enter into whatever field has the focus: during a flow a
+    // mass in the scan field is the mass being weighed.
+    if (massInScanField(raw)) return;
     submitScan(raw);
   });
 
   // The scan field keeps the focus, except while someone types into an action's field.
   function refocus() {
     var active = document.activeElement;
-    if (active && active !== scanInput && (active.tagName === "INPUT" || active.tagName === "SELECT")) return;
+    if (active && active !== scanInput && (active.tagName === "INPUT" || active.tagName === "SELECT" || active.tagName === "TEXTAREA")) return;
     if (!pinPad.hidden) return;
     scanInput.focus();
   }
@@ -385,6 +409,7 @@
     fetch("/api/v1/station/sign-out", { method: "POST", credentials: "same-origin" }).then(function () {
       who.textContent = t["kiosk.nobody"];
       inHand.hidden = true;
+      dismantlePanel.hidden = true;
     }, function () {});
   });
 
@@ -451,6 +476,882 @@
     if (stream) stopCamera();
     else startCamera();
   });
+
+  // ---- masses -------------------------------------------------------------------------------
+
+  var MAX_MASS_G = 2000000;
+
+  // Kilograms as typed or sent by a scale (`1,25`, `1.25`, `1 250,5 kg`) into grams; null when
+  // it is not a mass the server would take.
+  function parseKg(text) {
+    var compact = String(text || "").trim().toLowerCase().replace(/[\s\u00a0\u202f']/g, "").replace(/kg$/, "");
+    if (!/^\+?\d*([.,]\d*)?$/.test(compact) || !/\d/.test(compact)) return null;
+    var parts = compact.replace("+", "").replace(",", ".").split(".");
+    var whole = parts[0] ? parseInt(parts[0], 10) : 0;
+    var fraction = parts[1] ? Math.round(Number("0." + parts[1]) * 1000) : 0;
+    var grams = whole * 1000 + fraction;
+    if (!isFinite(grams) || grams <= 0 || grams > MAX_MASS_G) return null;
+    return grams;
+  }
+
+  function looksLikeMass(text) {
+    return /^\s*\+?[\d\s\u00a0\u202f']*[.,]?\d*\s*(kg)?\s*$/i.test(text || "") && parseKg(text) !== null;
+  }
+
+  function looksLikeCode(text) {
+    return /[a-z]{2}-|\//i.test(text || "");
+  }
+
+  // Grouped the way the page's language writes numbers, as the server's pages do.
+  function decimal(plain) {
+    var sign = plain.charAt(0) === "-" ? "-" : "";
+    var digits = sign ? plain.slice(1) : plain;
+    var split = digits.split(".");
+    var group = lang === "en" ? "," : "\u202f";
+    var mark = lang === "en" ? "." : ",";
+    var grouped = split[0].replace(/\B(?=(\d{3})+(?!\d))/g, group);
+    return sign + grouped + (split[1] ? mark + split[1] : "");
+  }
+
+  function kg(grams) {
+    var sign = grams < 0 ? "-" : "";
+    var g = Math.abs(Math.round(grams));
+    var fraction = String(g % 1000).padStart(3, "0").replace(/0+$/, "");
+    // Isolated, so "4 kg" stays "4 kg" inside Arabic text.
+    return "\u2066" + decimal(sign + Math.floor(g / 1000) + (fraction ? "." + fraction : "")) + "\u00a0kg\u2069";
+  }
+
+  // "label: value", with the space French puts before the colon.
+  function colon(label) {
+    return label + (lang === "fr" ? "\u202f: " : ": ");
+  }
+
+  function percent(part, whole) {
+    if (!whole) return "";
+    return "\u2066" + decimal((Math.abs(part) * 100 / whole).toFixed(1)) + "\u00a0%\u2069";
+  }
+
+  function el(tag, className, text) {
+    var element = document.createElement(tag);
+    if (className) element.className = className;
+    if (text !== undefined && text !== null) element.textContent = text;
+    return element;
+  }
+
+  function codeSpan(code) {
+    return el("span", "code", code);
+  }
+
+  function materialOf(code) {
+    for (var i = 0; i < flowData.materials.length; i++) {
+      if (flowData.materials[i].code === code) return flowData.materials[i];
+    }
+    return null;
+  }
+
+  function load(key) {
+    try {
+      return JSON.parse(localStorage.getItem(key));
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function store(key, value) {
+    if (value) localStorage.setItem(key, JSON.stringify(value));
+    else localStorage.removeItem(key);
+  }
+
+  function inQueue(id) {
+    return loadQueue().some(function (entry) { return entry.id === id; });
+  }
+
+  // ---- labels to print ------------------------------------------------------------------------
+
+  var labelsPanel = document.getElementById("labels");
+
+  // New lots need their labels on them: one big link per label (the label route prints one
+  // code per PDF), opening the PDF to print; each says the mass that went in, so the label
+  // finds its bin or ingot.
+  function showLabels(codes, movements) {
+    labelsPanel.innerHTML = "";
+    if (!codes || !codes.length) {
+      labelsPanel.hidden = true;
+      return;
+    }
+    var heading = el("h2", null, "▤ " + t["kiosk.print_labels"]);
+    labelsPanel.appendChild(heading);
+    var links = el("div", "label-links");
+    codes.forEach(function (code) {
+      var link = el("a", "button big primary print-label");
+      link.href = "/labels/" + encodeURIComponent(code) + ".pdf?template=roll62";
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.dataset.code = code;
+      link.appendChild(document.createTextNode("▤ " + t["kiosk.label"] + " "));
+      link.appendChild(codeSpan(code));
+      var into = (movements || []).filter(function (m) { return m.to === code; })
+        .reduce(function (sum, m) { return sum + m.mass_g; }, 0);
+      if (into) link.appendChild(el("small", "num", " · " + kg(into)));
+      links.appendChild(link);
+    });
+    labelsPanel.appendChild(links);
+    var close = button("✕", function () { showLabels([]); }, "close-labels");
+    close.className = "small close-labels";
+    close.setAttribute("aria-label", t["kiosk.cancel"]);
+    labelsPanel.appendChild(close);
+    labelsPanel.hidden = false;
+  }
+
+  // ---- a supervisor's override --------------------------------------------------------------------
+
+  // The form a supervisor fills at the device when the weights are outside the tolerance:
+  // their own name and password, and why. Sent at once, never kept in the queue (it holds a
+  // password), with the step's own client id, so a retry still finds the first answer.
+  function overrideForm(container, detail, onApprove, onCancel) {
+    container.innerHTML = "";
+    container.appendChild(el("h3", null, "✔ " + t["kiosk.supervisor_approves"]));
+    if (detail) container.appendChild(el("p", "detail", detail));
+    container.appendChild(el("p", "muted", t["kiosk.supervisor_hint"]));
+    var login = field(t["kiosk.supervisor_login"], "override_login", "");
+    var password = field(t["kiosk.supervisor_password"], "override_password", "");
+    password.input.type = "password";
+    password.input.autocomplete = "off";
+    var reason = field(t["kiosk.reason"], "override_reason", "");
+    var fields = el("div", "override-fields");
+    [login, password, reason].forEach(function (f) { fields.appendChild(f.label); });
+    reason.label.className = "wide";
+    container.appendChild(fields);
+    var row = el("div", "override-buttons");
+    row.appendChild(button("✔ " + t["kiosk.approve"], function () {
+      if (!login.input.value.trim() || !password.input.value || !reason.input.value.trim()) {
+        show(false, t["kiosk.supervisor_hint"]);
+        return;
+      }
+      onApprove({ reason: reason.input.value.trim(), login: login.input.value.trim(), password: password.input.value });
+    }, "approve"));
+    var cancel = button("✕ " + t["kiosk.cancel"], onCancel, "cancel");
+    cancel.className = "big cancel";
+    row.appendChild(cancel);
+    container.appendChild(row);
+    container.hidden = false;
+    login.input.focus({ preventScroll: true });
+    row.scrollIntoView({ block: "nearest" });
+  }
+
+  async function sendNow(kind, url, requestBody) {
+    var response;
+    try {
+      response = await fetch(url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(requestBody),
+        credentials: "same-origin",
+      });
+    } catch (e) {
+      setOnline(false);
+      show(false, t["kiosk.offline_retry"]);
+      return false;
+    }
+    setOnline(true);
+    if (response.status >= 500) {
+      show(false, t["kiosk.offline_retry"]);
+      return false;
+    }
+    var data = null;
+    try {
+      data = await response.json();
+    } catch (e) {
+      data = null;
+    }
+    handle({ id: requestBody.client_id, kind: kind, url: url, body: requestBody }, response.status, data);
+    return true;
+  }
+
+  // ---- dismantling: the item's weighed fractions into bins --------------------------------------
+
+  var dismantleKey = "gc-dismantle-" + station;
+  var dismantlePanel = document.getElementById("dismantle");
+  var dmMass = document.getElementById("dm-mass");
+  var dmBins = document.getElementById("dm-bins");
+  var dmMaterials = document.getElementById("dm-materials");
+  var dmNewBin = document.getElementById("dm-new-bin");
+  var dmOverride = document.getElementById("dm-override");
+  var dmLoss = document.getElementById("dm-loss");
+  var dmFinish = document.getElementById("dm-finish");
+  var dm = load(dismantleKey);
+  if (dm && dm.sending && !inQueue(dm.clientId)) dm.sending = false;
+  var binsHere = [];
+
+  function saveDismantle() {
+    store(dismantleKey, dm);
+  }
+
+  // An item being dismantled at a dismantling station opens the panel; fractions typed for it
+  // are kept (also across a reload) until it is finished.
+  function dismantleIfDue(code, state, massG) {
+    if (stationKind !== "dismantling") return;
+    if (state === "dismantling") {
+      if (!dm || dm.item !== code) {
+        dm = { item: code, mass_g: massG || null, clientId: uid(), fractions: [], pending: null, loss: false, sending: false };
+        showLabels([]);
+      } else if (massG) {
+        dm.mass_g = massG;
+      }
+      dm.problem = null;
+      dm.override = false;
+      saveDismantle();
+      renderDismantle();
+      loadBins();
+    } else {
+      if (dm && dm.item === code && !dm.sending) {
+        dm = null;
+        saveDismantle();
+      }
+      dismantlePanel.hidden = true;
+    }
+  }
+
+  function loadBins() {
+    fetch("/api/v1/station/lots", { credentials: "same-origin" }).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (lots) {
+      if (!lots) return;
+      binsHere = lots;
+      renderBins();
+    }, function () {});
+  }
+
+  function chooseTarget(target) {
+    if (!dm) return;
+    dm.pending = target;
+    saveDismantle();
+    renderDismantle();
+    dmMass.focus();
+    dmMass.select();
+  }
+
+  // Bins are updated in place when the same ones are open, so a tap that lands while the
+  // list refreshes is not lost with a replaced button.
+  function renderBins() {
+    var usable = binsHere.filter(function (lot) { return lot.state === "open"; });
+    var shown = Array.prototype.map.call(dmBins.querySelectorAll("button.bin"), function (b) { return b.dataset.lot; });
+    var same = shown.length === usable.length && usable.every(function (lot, i) { return shown[i] === lot.code; });
+    if (!same) {
+      dmBins.innerHTML = "";
+      if (!usable.length) dmBins.appendChild(el("p", "muted", t["kiosk.no_bins"]));
+      usable.forEach(function (lot) {
+        var bin = button("", function () {
+          chooseTarget({ lot: bin.dataset.lot, material: bin.dataset.material });
+        }, "");
+        bin.className = "bin";
+        bin.dataset.lot = lot.code;
+        bin.appendChild(el("strong", "material-code"));
+        bin.appendChild(codeSpan(lot.code));
+        bin.appendChild(el("small", "num balance"));
+        dmBins.appendChild(bin);
+      });
+    }
+    usable.forEach(function (lot) {
+      var bin = dmBins.querySelector('button.bin[data-lot="' + lot.code + '"]');
+      var material = materialOf(lot.material);
+      bin.dataset.material = lot.material;
+      bin.className = "bin family-" + (material ? material.family : "other") +
+        (dm && dm.pending && dm.pending.lot === lot.code ? " chosen" : "");
+      bin.querySelector(".material-code").textContent = lot.material;
+      bin.querySelector(".balance").textContent = kg(lot.balance_g);
+    });
+  }
+
+  function renderMaterials() {
+    dmMaterials.innerHTML = "";
+    flowData.materials.forEach(function (material) {
+      var choice = button("", function () {
+        chooseTarget({ material: material.code });
+        dmMaterials.hidden = true;
+        dmNewBin.setAttribute("aria-expanded", "false");
+      }, "");
+      choice.className = "material family-" + material.family + (material.hazardous ? " hazardous" : "");
+      choice.dataset.material = material.code;
+      choice.appendChild(el("strong", null, (material.hazardous ? "⚠ " : "") + material.code));
+      choice.appendChild(el("small", null, material.name));
+      dmMaterials.appendChild(choice);
+    });
+  }
+
+  dmNewBin.addEventListener("click", function () {
+    var open = dmMaterials.hidden;
+    dmMaterials.hidden = !open;
+    dmNewBin.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+
+  // A fraction's bin, short (for the list and the feedback) or with the material's name.
+  function targetText(target, long) {
+    if (target.lot) return target.lot + (target.material ? " · " + target.material : "");
+    var material = long ? materialOf(target.material) : null;
+    return colon(t["kiosk.new_bin_of"]) + target.material + (material ? " · " + material.name : "");
+  }
+
+  function renderDismantle() {
+    if (!dm) {
+      dismantlePanel.hidden = true;
+      return;
+    }
+    dismantlePanel.hidden = false;
+    inHand.hidden = true;
+    document.getElementById("dm-item").textContent = dm.item;
+    document.getElementById("dm-item-mass").textContent = dm.mass_g ? kg(dm.mass_g) : "?";
+    var target = document.getElementById("dm-target");
+    target.innerHTML = "";
+    if (dm.pending) {
+      target.className = "target chosen";
+      target.appendChild(document.createTextNode("▶ " + colon(t["kiosk.chosen_bin"])));
+      target.appendChild(el("span", dm.pending.lot ? "code" : "new", targetText(dm.pending, true)));
+    } else {
+      target.className = "target";
+      target.textContent = t["kiosk.choose_bin_first"];
+    }
+    var list = document.getElementById("dm-fractions");
+    list.innerHTML = "";
+    if (!dm.fractions.length) list.appendChild(el("li", "muted empty", t["kiosk.no_fractions"]));
+    dm.fractions.forEach(function (fraction, index) {
+      var line = el("li", "fraction" + (fraction.error ? " err" : ""));
+      line.dataset.index = String(index);
+      line.appendChild(el("span", "what", targetText(fraction)));
+      line.appendChild(el("strong", "num", kg(fraction.mass_g)));
+      var remove = button("✕", function () {
+        dm.fractions.splice(index, 1);
+        dm.problem = null;
+        dm.override = false;
+        saveDismantle();
+        renderDismantle();
+      }, "");
+      remove.className = "remove";
+      remove.setAttribute("aria-label", t["kiosk.remove"]);
+      line.appendChild(remove);
+      if (fraction.error) line.appendChild(el("p", "error", fraction.error));
+      list.appendChild(line);
+    });
+    var total = document.getElementById("dm-total");
+    total.innerHTML = "";
+    var sum = dm.fractions.reduce(function (s, f) { return s + f.mass_g; }, 0);
+    total.appendChild(el("p", "sum", colon(t["kiosk.weighed"]) + kg(sum) + (dm.mass_g ? " / " + kg(dm.mass_g) : "")));
+    if (dm.mass_g && dm.fractions.length) {
+      var difference = dm.mass_g - sum;
+      var limit = Math.floor(dm.mass_g * (flowData.tolerance_bp || 0) / 10000);
+      var within = Math.abs(difference) <= limit;
+      total.appendChild(el("p", "difference", colon(t["kiosk.difference"]) + kg(difference) + " (" + percent(difference, dm.mass_g) + ")"));
+      total.appendChild(el("p", "verdict", (within ? "✓ " : "⚠ ") + t[within ? "kiosk.within" : "kiosk.outside"]));
+      total.className = "running-total " + (within ? "within" : "outside");
+    } else {
+      total.className = "running-total";
+    }
+    dmLoss.setAttribute("aria-pressed", dm.loss ? "true" : "false");
+    dmFinish.disabled = !!dm.sending || !dm.fractions.length;
+    dmFinish.textContent = dm.sending ? "… " + t["kiosk.sending"] : "■ " + t["kiosk.finish"];
+    var problem = document.getElementById("dm-problem");
+    if (!problem) {
+      problem = el("p", "alert problem");
+      problem.id = "dm-problem";
+      dmFinish.parentNode.insertBefore(problem, dmOverride);
+    }
+    problem.textContent = dm.problem || "";
+    // With the supervisor's form open, its own words say what is wrong, and its button sends.
+    problem.hidden = !dm.problem || !!dm.override;
+    dmFinish.hidden = !!dm.override;
+    if (dm.override) {
+      if (dmOverride.hidden) {
+        overrideForm(dmOverride, dm.overrideDetail, function (override) {
+          sendDismantle(override);
+        }, function () {
+          dm.override = false;
+          saveDismantle();
+          renderDismantle();
+          scanInput.focus();
+        });
+      }
+    } else {
+      dmOverride.hidden = true;
+      dmOverride.innerHTML = "";
+    }
+    renderBins();
+  }
+
+  function addFraction(text) {
+    if (!dm) return;
+    var grams = parseKg(text);
+    if (grams === null) {
+      show(false, t["kiosk.not_a_mass"]);
+      dmMass.focus();
+      return;
+    }
+    if (!dm.pending) {
+      show(false, t["kiosk.choose_bin_first"]);
+      return;
+    }
+    var fraction = { mass_text: String(text).trim(), mass_g: grams };
+    if (dm.pending.lot) fraction.lot = dm.pending.lot;
+    if (dm.pending.material) fraction.material = dm.pending.material;
+    dm.fractions.push(fraction);
+    dm.pending = null;
+    dm.problem = null;
+    dm.override = false;
+    dmMass.value = "";
+    saveDismantle();
+    renderDismantle();
+    show(true, targetText(fraction) + " — " + kg(grams));
+    scanInput.focus();
+  }
+
+  document.getElementById("dm-mass-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = dmMass.value;
+    // A bin label scanned while the mass field has the focus is a scan, not a mass.
+    if (looksLikeCode(text) && !looksLikeMass(text)) {
+      dmMass.value = "";
+      submitScan(text);
+      scanInput.focus();
+      return;
+    }
+    addFraction(text);
+  });
+
+  dmLoss.addEventListener("click", function () {
+    if (!dm) return;
+    dm.loss = !dm.loss;
+    saveDismantle();
+    renderDismantle();
+  });
+
+  function dismantleBody(override) {
+    var request = {
+      client_id: dm.clientId,
+      item: dm.item,
+      fractions: dm.fractions.map(function (f) {
+        // Existing bins by their label; a new bin by its material (the server opens it).
+        var line = f.lot ? { lot: f.lot } : { material: f.material };
+        line.mass_kg = f.mass_text;
+        return line;
+      }),
+      device_time: now(),
+    };
+    if (dm.loss) request.residual_to = "process_loss";
+    if (override) request.override = override;
+    return request;
+  }
+
+  function sendDismantle(override) {
+    if (!dm || !dm.fractions.length || dm.sending) return;
+    dm.fractions.forEach(function (f) { delete f.error; });
+    dm.problem = null;
+    if (override) {
+      // Straight to the server: a password never waits in the queue.
+      sendNow("dismantle", "/api/v1/dismantlings", dismantleBody(override));
+      return;
+    }
+    dm.sending = true;
+    saveDismantle();
+    renderDismantle();
+    enqueue({ id: dm.clientId, kind: "dismantle", url: "/api/v1/dismantlings", body: dismantleBody(null) });
+  }
+
+  dmFinish.addEventListener("click", function () { sendDismantle(null); });
+
+  function handleDismantle(entry, status, data) {
+    var mine = dm && dm.clientId === entry.body.client_id;
+    if (status === 200 && data) {
+      var message = entry.body.item + " — " + t["kiosk.dismantled"] + " ✓";
+      show(true, message);
+      addToFeed(true, message + " (" + (data.movements || []).filter(function (m) { return m.from === entry.body.item; }).length + ")");
+      if (mine) {
+        dm = null;
+        saveDismantle();
+        dismantlePanel.hidden = true;
+        current = { code: entry.body.item, summary: {} };
+        showInHand(entry.body.item, "dismantled", []);
+      }
+      showLabels(data.opened_lots || [], data.movements);
+      loadBins();
+      return;
+    }
+    var detail = sayProblem(data, status);
+    show(false, detail);
+    addToFeed(false, entry.body.item + " — " + detail);
+    if (!mine) return;
+    dm.sending = false;
+    dm.problem = detail;
+    (data && data.errors || []).forEach(function (error) {
+      var found = /^fractions\/(\d+)/.exec(error.field || "");
+      if (found && dm.fractions[Number(found[1])]) dm.fractions[Number(found[1])].error = error.message;
+    });
+    if (data && data.code === "outside_tolerance") {
+      dm.override = true;
+      dm.overrideDetail = data.detail;
+      dmOverride.hidden = true; // rebuilt fresh by renderDismantle
+    }
+    saveDismantle();
+    renderDismantle();
+  }
+
+  // ---- melts: charge copper lots, pour ingots and dross ---------------------------------------
+
+  var meltKey = "gc-melt-" + station;
+  var meltPanel = document.getElementById("melt");
+  var mtIngots = document.getElementById("mt-ingots");
+  var mtDross = document.getElementById("mt-dross");
+  var mtOverride = document.getElementById("mt-override");
+  var mtPour = document.getElementById("mt-pour");
+  var melt = load(meltKey) || freshMelt();
+  if (melt.sending && !inQueue(melt.pourId)) melt.sending = false;
+  if (melt.startId && !inQueue(melt.startId)) melt.startId = null;
+
+  function freshMelt() {
+    return { code: null, startId: null, charges: [], balance_g: null, waiting: [], ingots: [""], dross: "", pourId: null, sending: false };
+  }
+
+  function saveMelt() {
+    store(meltKey, melt);
+  }
+
+  function renderMelt() {
+    if (stationKind !== "smelting") return;
+    meltPanel.hidden = false;
+    document.getElementById("mt-code").textContent = melt.code || "";
+    document.getElementById("mt-state").textContent = melt.startId && !melt.code ? t["kiosk.melt_starting"] : "";
+    document.getElementById("mt-start").hidden = !!(melt.code || melt.startId);
+    document.getElementById("mt-open").hidden = !melt.code;
+    var list = document.getElementById("mt-charges");
+    list.innerHTML = "";
+    if (!melt.charges.length && !melt.waiting.length) list.appendChild(el("li", "muted empty", t["kiosk.no_charges"]));
+    melt.charges.forEach(function (charge) {
+      var line = el("li", "fraction charge");
+      line.appendChild(codeSpan(charge.lot));
+      line.appendChild(el("strong", "num", kg(charge.mass_g)));
+      list.appendChild(line);
+    });
+    melt.waiting.forEach(function (lot) {
+      var line = el("li", "fraction waiting");
+      line.appendChild(codeSpan(lot));
+      line.appendChild(el("span", "muted", "…"));
+      list.appendChild(line);
+    });
+    var charged = melt.charges.reduce(function (s, c) { return s + c.mass_g; }, 0);
+    var total = document.getElementById("mt-total");
+    total.className = "running-total";
+    total.textContent = melt.charges.length
+      ? colon(t["kiosk.charged_total"]) + kg(charged)
+      : (melt.balance_g !== null ? colon(t["kiosk.in_furnace"]) + kg(melt.balance_g) : "");
+    renderIngots();
+    mtDross.value = melt.dross || "";
+    mtPour.disabled = !!melt.sending;
+    mtPour.textContent = melt.sending ? "… " + t["kiosk.sending"] : "▼ " + t["kiosk.pour_finish"];
+    if (melt.override) {
+      if (mtOverride.hidden) {
+        overrideForm(mtOverride, melt.overrideDetail, function (override) { sendPour(override); }, function () {
+          melt.override = false;
+          saveMelt();
+          renderMelt();
+        });
+      }
+    } else {
+      mtOverride.hidden = true;
+      mtOverride.innerHTML = "";
+    }
+  }
+
+  function renderIngots() {
+    mtIngots.innerHTML = "";
+    melt.ingots.forEach(function (text, index) {
+      var label = el("label", "ingot-line");
+      label.appendChild(document.createTextNode(t["kiosk.ingot"] + " " + (index + 1) + " (kg) "));
+      var input = el("input", "mass ingot");
+      input.inputMode = "decimal";
+      input.autocomplete = "off";
+      input.spellcheck = false;
+      input.dir = "ltr";
+      input.placeholder = "0,000";
+      input.value = text;
+      input.dataset.index = String(index);
+      input.addEventListener("input", function () {
+        melt.ingots[index] = input.value;
+        saveMelt();
+      });
+      input.addEventListener("keydown", function (event) {
+        if (event.key !== "Enter") return;
+        event.preventDefault();
+        var value = input.value;
+        if (looksLikeCode(value) && !looksLikeMass(value)) {
+          input.value = "";
+          melt.ingots[index] = "";
+          saveMelt();
+          submitScan(value);
+          return;
+        }
+        if (parseKg(value) === null) {
+          show(false, t["kiosk.not_a_mass"]);
+          return;
+        }
+        // The scale's Enter: this ingot is weighed, the next one goes on a new line.
+        if (index === melt.ingots.length - 1) melt.ingots.push("");
+        saveMelt();
+        renderIngots();
+        focusIngot(index + 1);
+      });
+      label.appendChild(input);
+      if (melt.ingots.length > 1) {
+        var remove = button("✕", function () {
+          melt.ingots.splice(index, 1);
+          saveMelt();
+          renderIngots();
+        }, "");
+        remove.className = "remove";
+        remove.setAttribute("aria-label", t["kiosk.remove"]);
+        label.appendChild(remove);
+      }
+      mtIngots.appendChild(label);
+    });
+  }
+
+  function focusIngot(index) {
+    var input = mtIngots.querySelector('input[data-index="' + index + '"]');
+    if (input) input.focus();
+  }
+
+  document.getElementById("mt-add-ingot").addEventListener("click", function () {
+    melt.ingots.push("");
+    saveMelt();
+    renderIngots();
+    focusIngot(melt.ingots.length - 1);
+  });
+
+  mtDross.addEventListener("input", function () {
+    melt.dross = mtDross.value;
+    saveMelt();
+  });
+  mtDross.addEventListener("keydown", function (event) {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      if (mtDross.value && parseKg(mtDross.value) === null) show(false, t["kiosk.not_a_mass"]);
+      else scanInput.focus();
+    }
+  });
+
+  document.getElementById("mt-new").addEventListener("click", function () {
+    if (melt.code || melt.startId) return;
+    showLabels([]);
+    melt = freshMelt();
+    melt.startId = uid();
+    saveMelt();
+    renderMelt();
+    enqueue({ id: melt.startId, kind: "melt_start", url: "/api/v1/melts", body: { client_id: melt.startId } });
+  });
+
+  document.getElementById("mt-leave").addEventListener("click", function () {
+    melt = freshMelt();
+    saveMelt();
+    renderMelt();
+  });
+
+  function handleMeltStart(entry, status, data) {
+    var mine = melt.startId === entry.body.client_id;
+    if ((status === 200 || status === 201) && data && data.code) {
+      show(true, data.code + " — " + t["kiosk.melt_started"] + " ✓");
+      addToFeed(true, data.code + " — " + t["kiosk.melt_started"]);
+      if (!mine) return;
+      melt.code = data.code;
+      melt.startId = null;
+      melt.charges = (data.charges || []).map(function (c) { return { lot: c.lot, mass_g: c.mass_g }; });
+      var waiting = melt.waiting;
+      melt.waiting = [];
+      saveMelt();
+      renderMelt();
+      waiting.forEach(charge);
+      return;
+    }
+    var detail = sayProblem(data, status);
+    show(false, detail);
+    addToFeed(false, t["kiosk.new_melt"] + " — " + detail);
+    if (mine) {
+      melt = freshMelt();
+      saveMelt();
+      renderMelt();
+    }
+  }
+
+  // A melt label scanned at the smelting station takes it up again (after a reload, or on
+  // another device of the station).
+  function meltScanned(data) {
+    if (stationKind !== "smelting") return false;
+    if (melt.code === data.code) return true;
+    if (melt.code || melt.startId) return false;
+    melt = freshMelt();
+    melt.code = data.code;
+    melt.balance_g = data.summary && typeof data.summary.balance_g === "number" ? data.summary.balance_g : null;
+    saveMelt();
+    renderMelt();
+    show(true, data.code + " — " + t["kiosk.melt_title"]);
+    addToFeed(true, data.code);
+    return true;
+  }
+
+  // A lot scanned: the current fraction's bin while dismantling; a charge into the furnace
+  // while a melt is open.
+  function lotForFlow(data) {
+    if (stationKind === "dismantling" && dm && !dismantlePanel.hidden) {
+      var label = data.summary && data.summary.label ? String(data.summary.label) : "";
+      chooseTarget({ lot: data.code, material: label.split(" ")[0] || null });
+      show(true, data.code + " — " + t["kiosk.mass_kg"]);
+      addToFeed(true, data.code + " — " + t["kiosk.chosen_bin"]);
+      return true;
+    }
+    if (stationKind === "smelting" && (melt.code || melt.startId)) {
+      var material = materialOf((data.summary && data.summary.label ? String(data.summary.label) : "").split(" ")[0]);
+      if (material && material.family !== "copper") {
+        show(false, data.code + " — " + t["kiosk.problem_not_copper"]);
+        addToFeed(false, data.code + " — " + t["kiosk.problem_not_copper"]);
+        return true;
+      }
+      if (melt.code) charge(data.code);
+      else {
+        melt.waiting.push(data.code);
+        saveMelt();
+        renderMelt();
+      }
+      return true;
+    }
+    return false;
+  }
+
+  function charge(lot) {
+    var id = uid();
+    melt.waiting = melt.waiting.filter(function (l) { return l !== lot; }).concat([lot]);
+    saveMelt();
+    renderMelt();
+    enqueue({ id: id, kind: "charge", url: "/api/v1/melts/" + encodeURIComponent(melt.code) + "/charges", body: { client_id: id, lots: [{ lot: lot }] } });
+  }
+
+  function handleCharge(entry, status, data) {
+    var lot = entry.body.lots[0].lot;
+    // The melt is in the address: /api/v1/melts/<code>/charges.
+    var mine = !!melt.code && melt.code === decodeURIComponent(entry.url.split("/")[4] || "");
+    if (mine) melt.waiting = melt.waiting.filter(function (l) { return l !== lot; });
+    if (status === 200 && data) {
+      var moved = (data.movements || []).filter(function (m) { return m.to === data.subject; });
+      var mass = moved.reduce(function (s, m) { return s + m.mass_g; }, 0);
+      var message = lot + " → " + data.subject + " · " + kg(mass) + " ✓";
+      show(true, message);
+      addToFeed(true, message);
+      if (mine) {
+        moved.forEach(function (m) { melt.charges.push({ lot: m.from, mass_g: m.mass_g }); });
+      }
+    } else {
+      var detail = sayProblem(data, status);
+      show(false, lot + " — " + detail);
+      addToFeed(false, lot + " — " + detail);
+    }
+    if (mine) {
+      saveMelt();
+      renderMelt();
+    }
+  }
+
+  function pourBody(override) {
+    var request = { client_id: melt.pourId, ingots: [], dross: [], finish: true };
+    melt.ingots.forEach(function (text) {
+      if (String(text).trim()) request.ingots.push({ mass_kg: String(text).trim() });
+    });
+    if (String(melt.dross || "").trim()) {
+      request.dross.push({ material: flowData.dross_material, mass_kg: String(melt.dross).trim() });
+    }
+    if (override) request.override = override;
+    return request;
+  }
+
+  function sendPour(override) {
+    if (!melt.code || melt.sending) return;
+    var lines = melt.ingots.filter(function (text) { return String(text).trim(); });
+    var bad = lines.some(function (text) { return parseKg(text) === null; }) ||
+      (String(melt.dross || "").trim() && parseKg(melt.dross) === null);
+    if (bad) {
+      show(false, t["kiosk.not_a_mass"]);
+      return;
+    }
+    if (!lines.length && !String(melt.dross || "").trim()) {
+      show(false, t["kiosk.ingots"]);
+      focusIngot(0);
+      return;
+    }
+    melt.pourId = melt.pourId || uid();
+    var url = "/api/v1/melts/" + encodeURIComponent(melt.code) + "/pours";
+    if (override) {
+      sendNow("pour", url, pourBody(override));
+      return;
+    }
+    melt.sending = true;
+    saveMelt();
+    renderMelt();
+    enqueue({ id: melt.pourId, kind: "pour", url: url, body: pourBody(null) });
+  }
+
+  mtPour.addEventListener("click", function () { sendPour(null); });
+
+  function handlePour(entry, status, data) {
+    var mine = melt.pourId === entry.body.client_id;
+    if (status === 200 && data) {
+      var ingots = entry.body.ingots.length;
+      var message = data.subject + " — " + t["kiosk.poured"] + " ✓ · " + t["kiosk.ingot"] + " ×\u2066" + ingots + "\u2069";
+      show(true, message);
+      addToFeed(true, message);
+      if (mine) {
+        melt = freshMelt();
+        saveMelt();
+        renderMelt();
+      }
+      showLabels(data.opened_lots || [], data.movements);
+      return;
+    }
+    var detail = sayProblem(data, status);
+    show(false, detail);
+    addToFeed(false, (melt.code || "") + " — " + detail);
+    if (!mine) return;
+    melt.sending = false;
+    if (data && data.code === "outside_tolerance") {
+      melt.override = true;
+      melt.overrideDetail = data.detail;
+      mtOverride.hidden = true;
+    } else if (data && data.code === "melt_finished") {
+      melt = freshMelt();
+    }
+    saveMelt();
+    renderMelt();
+  }
+
+  // A mass typed (or sent by the scale) into the scan field during a flow.
+  function massInScanField(raw) {
+    if (!looksLikeMass(raw)) return false;
+    if (stationKind === "dismantling" && dm && !dismantlePanel.hidden) {
+      addFraction(raw);
+      return true;
+    }
+    if (stationKind === "smelting" && melt.code) {
+      var empty = melt.ingots.indexOf("");
+      if (empty === -1) melt.ingots.push(String(raw).trim());
+      else melt.ingots[empty] = String(raw).trim();
+      if (melt.ingots[melt.ingots.length - 1] !== "") melt.ingots.push("");
+      saveMelt();
+      renderIngots();
+      show(true, t["kiosk.ingot"] + " — " + kg(parseKg(raw)));
+      return true;
+    }
+    return false;
+  }
+
+  renderMaterials();
+  if (dm && stationKind === "dismantling") {
+    renderDismantle();
+    loadBins();
+  }
+  renderMelt();
 
   // ---- start --------------------------------------------------------------------------------
 

@@ -289,7 +289,7 @@ pub async fn reopen(
     let Some(reason) = reason else {
         return Err(AppError::invalid("reason", "say why the lot is reopened"));
     };
-    if reason.len() > 500 {
+    if reason.chars().count() > 500 {
         return Err(AppError::invalid("reason", "at most 500 characters"));
     }
     set_state(db, performer, reference, LotState::Open, Some(reason)).await

@@ -170,6 +170,17 @@ async fn a_switch_dismantled_into_new_lots_ends_dismantled_and_the_ledger_adds_u
     assert_eq!(lot["history"][0]["counterpart"], switch.as_str());
     assert_eq!(lot["history"][0]["change_g"], 4_600);
 
+    // A phone reading the bin's QR code lands on the lot's page.
+    let scanned = flows
+        .shop
+        .app
+        .get(&format!("/s/{steel}"))
+        .cookie(&flows.shop.supervisor)
+        .send()
+        .await;
+    assert_eq!(scanned.status, StatusCode::SEE_OTHER);
+    assert_eq!(scanned.location(), format!("/lots/{steel}"));
+
     // A retry (the network dropped the answer) returns the first and writes nothing.
     let before = flows.counts().await;
     let again = flows.dismantle(body).await;

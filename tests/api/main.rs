@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod cli;
 mod errors;
+mod flow_pages;
 mod flows;
 mod health;
 mod intake;

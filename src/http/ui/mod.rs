@@ -6,9 +6,13 @@ mod intake;
 mod items;
 mod labels;
 mod login;
+mod lots;
+mod melts;
 mod partners;
 mod scan;
+mod shipments;
 mod stations;
+mod trace;
 mod training;
 
 use askama::Template;
@@ -56,6 +60,14 @@ pub fn router() -> Router<AppState> {
         )
         .route("/apprentices/{id}", get(training::page))
         .route("/apprentices/{id}/skills", post(training::set_skill))
+        .route("/lots", get(lots::list))
+        .route("/lots/{code}", get(lots::detail))
+        .route("/lots/{code}/state", post(lots::change_state))
+        .route("/melts", get(melts::list))
+        .route("/melts/{code}", get(melts::detail))
+        .route("/shipments", get(shipments::list))
+        .route("/shipments/{code}", get(shipments::detail))
+        .route("/trace/{code}", get(trace::page))
         .route("/s/{code}", get(scan::resolve))
         .route("/S/{code}", get(scan::resolve))
 }
@@ -269,8 +281,13 @@ fn nav_for(role: Option<Role>, lang: Lang, path: &str) -> Vec<NavLink> {
             ("/collections", "nav.collections"),
             ("/partners", "nav.partners"),
             ("/stations", "nav.stations"),
+            ("/lots", "nav.lots"),
+            ("/melts", "nav.melts"),
+            ("/shipments", "nav.shipments"),
             ("/api/docs", "nav.api"),
         ]);
+    } else if role.is_any_of(&[Role::Apprentice]) {
+        links.extend([("/lots", "nav.lots"), ("/melts", "nav.melts")]);
     }
     links
         .into_iter()

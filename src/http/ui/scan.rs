@@ -20,6 +20,9 @@ pub async fn resolve(
         Ok(code) => match code.kind() {
             CodeKind::Item => Redirect::to(&format!("/items/{code}")).into_response(),
             CodeKind::Collection => Redirect::to(&format!("/collections/{code}")).into_response(),
+            CodeKind::Lot => Redirect::to(&format!("/lots/{code}")).into_response(),
+            CodeKind::Melt => Redirect::to(&format!("/melts/{code}")).into_response(),
+            CodeKind::Shipment => Redirect::to(&format!("/shipments/{code}")).into_response(),
             _ => context.error_page(
                 &state,
                 StatusCode::NOT_FOUND,

@@ -105,6 +105,10 @@ struct KioskPage {
     kind: &'static str,
     /// The kiosk's words, for its script.
     messages_json: String,
+    /// What the kiosk's flows need that a station device cannot ask the API for (the
+    /// catalogue is for signed-in people): the materials a new bin can hold, the weighing
+    /// tolerance here, the dross material.
+    flow_json: String,
     languages: Vec<(&'static str, &'static str, bool)>,
 }
 
@@ -132,6 +136,66 @@ const KIOSK_MESSAGES: &[&str] = &[
     "kiosk.bad_check",
     "kiosk.badge_first",
     "kiosk.sanitisation_needed",
+    "kiosk.dismantle_title",
+    "kiosk.item_mass",
+    "kiosk.bins_here",
+    "kiosk.no_bins",
+    "kiosk.new_bin",
+    "kiosk.new_bin_of",
+    "kiosk.scan_bin",
+    "kiosk.chosen_bin",
+    "kiosk.choose_bin_first",
+    "kiosk.mass_kg",
+    "kiosk.add",
+    "kiosk.remove",
+    "kiosk.fractions",
+    "kiosk.no_fractions",
+    "kiosk.weighed",
+    "kiosk.difference",
+    "kiosk.within",
+    "kiosk.outside",
+    "kiosk.real_loss",
+    "kiosk.finish",
+    "kiosk.sending",
+    "kiosk.dismantled",
+    "kiosk.not_a_mass",
+    "kiosk.print_labels",
+    "kiosk.label",
+    "kiosk.supervisor_approves",
+    "kiosk.supervisor_hint",
+    "kiosk.supervisor_login",
+    "kiosk.supervisor_password",
+    "kiosk.approve",
+    "kiosk.cancel",
+    "kiosk.melt_title",
+    "kiosk.new_melt",
+    "kiosk.melt_starting",
+    "kiosk.melt_started",
+    "kiosk.scan_copper",
+    "kiosk.charged",
+    "kiosk.charged_total",
+    "kiosk.no_charges",
+    "kiosk.pour",
+    "kiosk.ingots",
+    "kiosk.ingot",
+    "kiosk.add_ingot",
+    "kiosk.dross_kg",
+    "kiosk.pour_finish",
+    "kiosk.poured",
+    "kiosk.leave_melt",
+    "kiosk.in_furnace",
+    "kiosk.refused",
+    "kiosk.problem_validation",
+    "kiosk.problem_outside_tolerance",
+    "kiosk.problem_lot_not_open",
+    "kiosk.problem_lot_finished",
+    "kiosk.problem_not_enough_in_lot",
+    "kiosk.problem_melt_finished",
+    "kiosk.problem_melt_empty",
+    "kiosk.problem_nothing_to_dismantle",
+    "kiosk.problem_not_a_smelting_station",
+    "kiosk.problem_not_copper",
+    "kiosk.offline_retry",
     "problem.sanitisation_needed",
     "problem.action_not_allowed",
     "problem.not_signed_in",
@@ -160,6 +224,37 @@ const KIOSK_MESSAGES: &[&str] = &[
     "method.destroy",
 ];
 
+/// The materials a dismantling puts into new bins (not the ingots and dross a melt pours),
+/// named in the page's language, with the tolerance of this kind of station.
+async fn flow_data(
+    state: &AppState,
+    lang: Lang,
+    kind: &str,
+) -> Result<serde_json::Value, AppError> {
+    let materials: Vec<serde_json::Value> = crate::services::catalogue::materials(&state.db)
+        .await?
+        .into_iter()
+        .filter(|m| {
+            m.active
+                && m.code != crate::services::ledger::summary::INGOT_MATERIAL
+                && m.code != crate::services::melts::DROSS_MATERIAL
+        })
+        .map(|m| {
+            serde_json::json!({
+                "code": m.code,
+                "name": if lang == Lang::En { m.name_en } else { m.name_fr },
+                "family": m.family,
+                "hazardous": m.hazardous,
+            })
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "materials": materials,
+        "tolerance_bp": state.config.tolerance_for(kind),
+        "dross_material": crate::services::melts::DROSS_MATERIAL,
+    }))
+}
+
 /// `/stations/<code>`: the kiosk on an enrolled device; the enrolment page for a supervisor.
 pub async fn page(
     State(state): State<AppState>,
@@ -177,14 +272,20 @@ pub async fn page(
             .iter()
             .map(|key| (key.to_string(), serde_json::Value::from(lang.t(key))))
             .collect();
+        let kind = stations::kind_of(&at.station).as_str();
+        let flow = match flow_data(&state, lang, kind).await {
+            Ok(flow) => flow,
+            Err(error) => return error.into_response(),
+        };
         let page = KioskPage {
             lang,
-            kind: stations::kind_of(&at.station).as_str(),
+            kind,
             station: at.station,
             // Safe inside a JSON script element: `<` is escaped so no tag can close it.
             messages_json: serde_json::Value::Object(messages)
                 .to_string()
                 .replace('<', "\\u003c"),
+            flow_json: flow.to_string().replace('<', "\\u003c"),
             languages: Lang::ALL
                 .iter()
                 .map(|l| (l.code(), l.native_name(), *l == lang))
