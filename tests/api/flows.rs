@@ -181,6 +181,26 @@ async fn a_switch_dismantled_into_new_lots_ends_dismantled_and_the_ledger_adds_u
     assert_eq!(scanned.status, StatusCode::SEE_OTHER);
     assert_eq!(scanned.location(), format!("/lots/{steel}"));
 
+    // The station prints its new bins' labels without anyone logging in; not items' labels.
+    let label = flows
+        .shop
+        .app
+        .get(&format!("/labels/{steel}.pdf"))
+        .cookie(&flows.dismantling.1)
+        .send()
+        .await;
+    assert_eq!(label.status, StatusCode::OK);
+    assert_eq!(label.content_type(), "application/pdf");
+    let item_label = flows
+        .shop
+        .app
+        .get(&format!("/labels/{switch}.pdf"))
+        .cookie(&flows.dismantling.1)
+        .send()
+        .await;
+    assert_ne!(item_label.status, StatusCode::OK);
+    assert_ne!(item_label.content_type(), "application/pdf");
+
     // A retry (the network dropped the answer) returns the first and writes nothing.
     let before = flows.counts().await;
     let again = flows.dismantle(body).await;

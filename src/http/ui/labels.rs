@@ -1,12 +1,14 @@
 //! Label PDFs linked from pages: one item's label, or a whole collection's sheet.
 
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use crate::domain::codes::{Code, CodeKind};
 use crate::domain::roles::Role;
 use crate::http::AppState;
 use crate::http::api::labels::pdf_response;
+use crate::http::auth::StationDevice;
 use crate::http::extract::{Path, Query};
 use crate::http::ui::PageContext;
 use crate::services::labels::{self, PrintRun};
@@ -29,17 +31,30 @@ fn run(query: PrintQuery, default_template: &str) -> PrintRun {
     }
 }
 
-/// `/labels/<code>.pdf?template=roll62`
+/// `/labels/<code>.pdf?template=roll62`. A station device prints the labels of the lots and
+/// melts it opens (a new bin, an ingot) without anyone logging in.
 pub async fn one(
     State(state): State<AppState>,
-    context: PageContext,
+    at: Option<StationDevice>,
+    context: Result<PageContext, Response>,
     Path(file): Path<String>,
     Query(query): Query<PrintQuery>,
 ) -> Response {
-    if let Some(refused) = context.refusal(&state, &[Role::Supervisor]) {
+    let code = file.trim_end_matches(".pdf").to_string();
+    let station_label = at.is_some()
+        && Code::parse(&code).is_ok_and(|c| matches!(c.kind(), CodeKind::Lot | CodeKind::Melt));
+    let context = match context {
+        Ok(context) => Some(context),
+        Err(_) if station_label => None,
+        Err(login) => return login,
+    };
+    if !station_label
+        && let Some(refused) = context
+            .as_ref()
+            .and_then(|c| c.refusal(&state, &[Role::Supervisor]))
+    {
         return refused;
     }
-    let code = file.trim_end_matches(".pdf").to_string();
     let lang = state.config.label_lang();
     let printed = async {
         let labels = labels::for_codes(&state.db, std::slice::from_ref(&code), lang).await?;
@@ -52,9 +67,10 @@ pub async fn one(
         .await
     }
     .await;
-    match printed {
-        Ok(pdf) => pdf_response(pdf, &code),
-        Err(error) => context.app_error(&state, error),
+    match (printed, context) {
+        (Ok(pdf), _) => pdf_response(pdf, &code),
+        (Err(error), Some(context)) => context.app_error(&state, error),
+        (Err(error), None) => error.into_response(),
     }
 }
 
