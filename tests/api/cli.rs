@@ -224,24 +224,199 @@ async fn users_and_tokens_made_on_the_command_line_work_over_http() {
     .unwrap();
 }
 
+/// Counts a few things the demo must have made, straight from the database.
+async fn demo_counts(url: &str) -> DemoCounts {
+    use greenchip::entities::{
+        collection, item, lot, material, melt, movement, operation, partner, sanitisation_record,
+        shipment, task,
+    };
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+
+    let config = greenchip::Config {
+        database_url: url.to_string(),
+        ..greenchip::Config::default()
+    };
+    let db = greenchip::db::open(&config).await.unwrap();
+    let report = greenchip::services::ledger::check::check(&db)
+        .await
+        .unwrap();
+    assert!(report.is_clean(), "{report:?}");
+    let items_in = async |state: &str| {
+        item::Entity::find()
+            .filter(item::Column::State.eq(state))
+            .count(&db)
+            .await
+            .unwrap()
+    };
+    let operations_of = async |kind: &str| {
+        operation::Entity::find()
+            .filter(operation::Column::Kind.eq(kind))
+            .count(&db)
+            .await
+            .unwrap()
+    };
+    let material_id = async |code: &str| {
+        material::Entity::find()
+            .filter(material::Column::Code.eq(code))
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    };
+    let ingot = material_id("CU-INGOT").await;
+    let dross = material_id("CU-DROSS").await;
+
+    let finished: Vec<melt::Model> = melt::Entity::find()
+        .filter(melt::Column::State.eq("finished"))
+        .all(&db)
+        .await
+        .unwrap();
+    let mut ingots_per_melt = Vec::new();
+    for found in &finished {
+        let ingots = lot::Entity::find()
+            .filter(lot::Column::MeltId.eq(found.id))
+            .filter(lot::Column::MaterialId.eq(ingot))
+            .count(&db)
+            .await
+            .unwrap();
+        ingots_per_melt.push(ingots);
+    }
+    let dross_lots: Vec<uuid::Uuid> = lot::Entity::find()
+        .filter(lot::Column::MaterialId.eq(dross))
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    let dross_charged = movement::Entity::find()
+        .filter(movement::Column::FromHolderId.is_in(dross_lots))
+        .filter(movement::Column::ToHolderId.is_in(finished.iter().map(|m| m.id)))
+        .count(&db)
+        .await
+        .unwrap();
+    let days: Vec<chrono::NaiveDate> = collection::Entity::find()
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.received_on)
+        .collect();
+    let apprentices_at_work = task::Entity::find()
+        .select_only()
+        .column(task::Column::ApprenticeId)
+        .distinct()
+        .into_tuple::<uuid::Uuid>()
+        .all(&db)
+        .await
+        .unwrap()
+        .len();
+    let counts = DemoCounts {
+        partners: partner::Entity::find().count(&db).await.unwrap(),
+        collection_days: days.clone(),
+        items: item::Entity::find().count(&db).await.unwrap(),
+        dismantled: items_in("dismantled").await,
+        reused: items_in("reused").await,
+        shipped_whole: items_in("shipped_whole").await,
+        sanitisations: sanitisation_record::Entity::find()
+            .filter(sanitisation_record::Column::Verified.eq(true))
+            .count(&db)
+            .await
+            .unwrap(),
+        ingots_per_melt,
+        dross_charged,
+        shipments: shipment::Entity::find().count(&db).await.unwrap(),
+        closed_bins: lot::Entity::find()
+            .filter(lot::Column::State.eq("closed"))
+            .filter(lot::Column::MaterialId.ne(ingot))
+            .count(&db)
+            .await
+            .unwrap(),
+        transfers: operations_of("transfer").await,
+        reweighs: operations_of("reweigh").await,
+        operations: operation::Entity::find().count(&db).await.unwrap(),
+        apprentices_at_work,
+    };
+    db.close().await.unwrap();
+    counts
+}
+
+#[derive(Debug, PartialEq)]
+struct DemoCounts {
+    partners: u64,
+    collection_days: Vec<chrono::NaiveDate>,
+    items: u64,
+    dismantled: u64,
+    reused: u64,
+    shipped_whole: u64,
+    sanitisations: u64,
+    ingots_per_melt: Vec<u64>,
+    dross_charged: u64,
+    shipments: u64,
+    closed_bins: u64,
+    transfers: u64,
+    reweighs: u64,
+    operations: u64,
+    apprentices_at_work: usize,
+}
+
 #[tokio::test]
 async fn the_demo_fills_a_workshop_and_can_run_twice() {
     let (_db, url) = TestDb::create().await;
-    let url = url.clone();
-    tokio::task::spawn_blocking(move || {
-        let first = run(&url, &["demo"]);
-        assert!(
-            first.status.success(),
-            "{}",
-            String::from_utf8_lossy(&first.stderr)
-        );
-        assert!(stdout(&first).contains("badge AP-"));
-        let second = run(&url, &["demo"]);
-        assert!(second.status.success());
-        assert!(stdout(&second).contains("already there"));
-    })
-    .await
-    .unwrap();
+    let first_url = url.clone();
+    let first = tokio::task::spawn_blocking(move || run(&first_url, &["demo"]))
+        .await
+        .unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(stdout(&first).contains("badge AP-"));
+
+    let made = demo_counts(&url).await;
+    assert!(made.partners >= 4, "{made:?}");
+    let today = chrono::Utc::now().date_naive();
+    let oldest = made.collection_days.iter().min().copied().unwrap();
+    let newest = made.collection_days.iter().max().copied().unwrap();
+    assert!(made.collection_days.len() >= 10, "{made:?}");
+    assert!((today - oldest).num_days() >= 80, "{made:?}");
+    assert!(
+        newest <= today && (today - newest).num_days() <= 10,
+        "{made:?}"
+    );
+    assert!((150..=250).contains(&made.items), "{made:?}");
+    assert!(made.dismantled >= made.items / 2, "{made:?}");
+    assert!(made.reused > 0 && made.shipped_whole > 0, "{made:?}");
+    assert!(made.sanitisations > 0, "{made:?}");
+    assert!(made.ingots_per_melt.len() >= 2, "{made:?}");
+    assert!(made.ingots_per_melt.iter().all(|&n| n > 0), "{made:?}");
+    assert!(
+        made.dross_charged > 0,
+        "a later melt takes back the dross: {made:?}"
+    );
+    assert!(made.shipments >= 2, "{made:?}");
+    assert!(made.closed_bins > 0, "{made:?}");
+    assert!(made.transfers >= 2 && made.reweighs >= 1, "{made:?}");
+    assert!(made.apprentices_at_work >= 4, "{made:?}");
+
+    let second_url = url.clone();
+    let second = tokio::task::spawn_blocking(move || run(&second_url, &["demo"]))
+        .await
+        .unwrap();
+    assert!(second.status.success());
+    assert!(stdout(&second).contains("already there"));
+    assert_eq!(demo_counts(&url).await, made, "the second run adds nothing");
+
+    let checked = tokio::task::spawn_blocking(move || run(&url, &["ledger", "check"]))
+        .await
+        .unwrap();
+    assert!(
+        stdout(&checked).starts_with("ledger clean:"),
+        "{}",
+        stdout(&checked)
+    );
 }
 
 #[tokio::test]
