@@ -844,19 +844,17 @@ impl<'a> Workshop<'a> {
 
     async fn performer(&mut self, bench: usize) -> AppResult<Performer> {
         let who = self.operator(bench).await?;
-        Ok(Performer {
-            role: users::role_of(&who),
-            user: who,
-            station: Some(self.benches[bench].station.clone()),
-        })
+        Ok(Performer::person(
+            who,
+            Some(self.benches[bench].station.clone()),
+        ))
     }
 
     fn supervisor_at(&self, bench: usize) -> Performer {
-        Performer {
-            user: self.supervisor.clone(),
-            role: Role::Supervisor,
-            station: Some(self.benches[bench].station.clone()),
-        }
+        Performer::person(
+            self.supervisor.clone(),
+            Some(self.benches[bench].station.clone()),
+        )
     }
 
     /// An action at a bench's device by the apprentice signed in there.

@@ -297,6 +297,7 @@ impl FromRequestParts<AppState> for Performing {
                 role: users::role_of(&apprentice),
                 user: apprentice,
                 station: Some(at.station),
+                device_id: Some(at.device.id),
             }));
         }
         let current =
@@ -306,6 +307,7 @@ impl FromRequestParts<AppState> for Performing {
             user: current.user,
             role: current.role,
             station: None,
+            device_id: None,
         }))
     }
 }

@@ -33,9 +33,21 @@ pub struct Performer {
     pub user: user::Model,
     pub role: Role,
     pub station: Option<station::Model>,
+    /// The enrolled device the step came from, if any.
+    pub device_id: Option<Uuid>,
 }
 
 impl Performer {
+    /// A person acting without a station device (a supervisor's page or API call, the demo).
+    pub fn person(user: user::Model, station: Option<station::Model>) -> Performer {
+        Performer {
+            role: crate::services::users::role_of(&user),
+            user,
+            station,
+            device_id: None,
+        }
+    }
+
     pub fn station_id(&self) -> Option<Uuid> {
         self.station.as_ref().map(|s| s.id)
     }
@@ -51,8 +63,9 @@ impl Performer {
         })
     }
 
-    /// The idempotency key of a step: a retry from the same person with the same client id
-    /// finds the first.
+    /// The idempotency key of a step: a retry from the same device (whoever is signed in
+    /// there by then), or from the same person elsewhere, with the same client id finds the
+    /// first.
     pub fn key(&self, step: &str, client_id: &str) -> AppResult<String> {
         let client_id = client_id.trim();
         if client_id.is_empty() || client_id.len() > 100 {
@@ -61,7 +74,10 @@ impl Performer {
                 "must be 1 to 100 characters",
             ));
         }
-        Ok(format!("{step}:{}:{client_id}", self.user.id))
+        Ok(match self.device_id {
+            Some(device) => format!("{step}:device:{device}:{client_id}"),
+            None => format!("{step}:{}:{client_id}", self.user.id),
+        })
     }
 
     fn may_override(&self) -> bool {

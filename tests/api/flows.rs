@@ -203,10 +203,24 @@ async fn a_switch_dismantled_into_new_lots_ends_dismantled_and_the_ledger_adds_u
 
     // A retry (the network dropped the answer) returns the first and writes nothing.
     let before = flows.counts().await;
-    let again = flows.dismantle(body).await;
+    let again = flows.dismantle(body.clone()).await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.text());
     assert_eq!(again.json()["replayed"], true);
     assert_eq!(again.json()["operation_id"], answer["operation_id"]);
+    assert_eq!(flows.counts().await, before);
+
+    // The device's queue replays it after another apprentice signed in: still the first.
+    let amina = flows.shop.app.user("amina", Role::Apprentice).await;
+    flows
+        .shop
+        .scan(
+            &flows.dismantling,
+            amina.badge_code.as_deref().unwrap(),
+            "badge-amina",
+        )
+        .await;
+    let replayed = flows.dismantle(body).await;
+    assert_eq!(replayed.json()["replayed"], true, "{}", replayed.text());
     assert_eq!(flows.counts().await, before);
 
     // The trace forward from the item reaches every lot.

@@ -307,11 +307,7 @@ pub async fn change_state(
     if let Some(refused) = context.form_refusal(&state, &[Role::Supervisor], &form.csrf) {
         return refused;
     }
-    let performer = Performer {
-        user: context.current.user.clone(),
-        role: context.current.role,
-        station: None,
-    };
+    let performer = Performer::person(context.current.user.clone(), None);
     let changed = match form.action.as_str() {
         "close" => lots::close(&state.db, &performer, &code).await,
         _ => lots::reopen(&state.db, &performer, &code, Some(&form.reason)).await,
