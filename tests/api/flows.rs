@@ -231,6 +231,26 @@ async fn a_switch_dismantled_into_new_lots_ends_dismantled_and_the_ledger_adds_u
     for index in 0..4 {
         assert!(text.contains(&lot_of(&answer, index)), "{text}");
     }
+    // Apprentices follow what they dismantled; partners do not read the workshop's traces here.
+    for (name, role, allowed) in [
+        ("karim", Role::Apprentice, true),
+        ("acme", Role::Partner, false),
+    ] {
+        let cookie = flows.shop.app.logged_in(name, role).await;
+        let answer = flows
+            .shop
+            .app
+            .get(&format!("/api/v1/trace/{switch}?direction=forward"))
+            .cookie(&cookie)
+            .send()
+            .await;
+        assert_eq!(
+            answer.status == StatusCode::OK,
+            allowed,
+            "{name}: {}",
+            answer.status
+        );
+    }
     // The dismantling task is closed in the apprentice's work log.
     let log = flows
         .get(&format!(

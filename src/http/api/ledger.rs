@@ -43,7 +43,8 @@ pub struct TraceQuery {
     direction: Option<Direction>,
 }
 
-/// The movement graph with masses from an item, lot, melt or collection.
+/// The movement graph with masses from an item, lot, melt or collection (supervisors, and
+/// apprentices, who follow what they dismantled and melted).
 #[utoipa::path(get, path = "/trace/{code}", tag = "ledger", params(("code" = String, Path), TraceQuery),
     responses((status = 200, body = Trace), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -53,7 +54,7 @@ pub async fn trace(
     Path(code): Path<String>,
     Query(query): Query<TraceQuery>,
 ) -> AppResult<Json<Trace>> {
-    current.require(READERS)?;
+    current.require(crate::http::api::lots::WORKSHOP)?;
     let direction = query.direction.unwrap_or(Direction::Back);
     Ok(Json(trace::trace(&state.db, &code, direction).await?))
 }
