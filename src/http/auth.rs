@@ -272,6 +272,37 @@ impl Performing {
     }
 }
 
+/// A step that weighs: who performs it, a supervisor's override if one was asked for, and the
+/// tolerance at the station's kind (`default_kind` off a station).
+pub struct Weighing {
+    pub performer: crate::services::flows::Performer,
+    pub overridden: Option<crate::services::flows::Override>,
+    pub tolerance_bp: u32,
+}
+
+impl Performing {
+    pub async fn weighing(
+        self,
+        state: &AppState,
+        station: Option<&str>,
+        override_request: Option<&crate::services::flows::OverrideRequest>,
+        default_kind: &str,
+    ) -> AppResult<Weighing> {
+        let performer = self.at(state, station).await?;
+        let overridden =
+            crate::services::flows::resolve_override(&state.db, &performer, override_request)
+                .await?;
+        let tolerance_bp = state
+            .config
+            .tolerance_for(performer.station_kind_or(default_kind));
+        Ok(Weighing {
+            performer,
+            overridden,
+            tolerance_bp,
+        })
+    }
+}
+
 impl FromRequestParts<AppState> for Performing {
     type Rejection = AppError;
 

@@ -9,15 +9,15 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::domain::ledger::OperationKind;
-use crate::domain::lifecycle::{self, Action, StationKind};
+use crate::domain::lifecycle::{self, Action};
 use crate::entities::item;
 use crate::error::{AppError, AppResult};
-use crate::services::actions;
 use crate::services::events::{self, NewEvent};
 use crate::services::flows::{
     self, FlowAnswer, Output, Override, OverrideRequest, Performer, ResidualTo,
 };
-use crate::services::ledger::{self, NewOperation};
+use crate::services::ledger;
+use crate::services::{actions, stations};
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -51,7 +51,7 @@ pub async fn dismantle(
     let posted = ledger::post_once(db, Some(&key), async |txn| {
         let found = actions::lock_item(txn, &request.item).await?;
         let state = actions::state_of(&found);
-        let kind = performer.station_kind().unwrap_or(StationKind::Dismantling);
+        let kind = stations::kind_of(&station);
         let facts = actions::facts_of(txn, &found).await?;
         let next = lifecycle::transition(state, Action::FinishDismantling, kind, facts)
             .map_err(|refusal| actions::refused(&found, state, kind, facts, refusal))?;
@@ -81,11 +81,12 @@ pub async fn dismantle(
             found.code,
             placed.len()
         );
-        let mut operation =
-            NewOperation::new(OperationKind::Dismantle, Some(performer.user.id), movements);
-        operation.station_id = Some(station.id);
-        operation.idempotency_key = Some(key.clone());
-        operation.reason = overridden.as_ref().map(|o| o.reason.clone());
+        let mut operation = performer.operation(
+            OperationKind::Dismantle,
+            &key,
+            overridden.as_ref(),
+            movements,
+        );
         operation.subjects = std::iter::once(found.code.clone())
             .chain(placed.iter().map(|p| p.lot.code.clone()))
             .collect();

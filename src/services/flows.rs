@@ -15,16 +15,15 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::codes::{Code, CodeKind};
-use crate::domain::ledger::{Account, Basis, Movement};
-use crate::domain::lifecycle::StationKind;
+use crate::domain::ledger::{Account, Basis, Movement, OperationKind};
 use crate::domain::lots::LotState;
 use crate::domain::mass::{self, Unit};
 use crate::domain::roles::Role;
 use crate::domain::tolerance::{self, Residual};
 use crate::entities::{holder, lot, material, station, user};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::services::ledger::{self, NewHolder, PostedOperation};
-use crate::services::{catalogue, stations};
+use crate::services::catalogue;
+use crate::services::ledger::{self, NewHolder, NewOperation, PostedOperation};
 
 /// Who does a step, and at which station: an apprentice signed in at an enrolled device, or a
 /// supervisor through the pages or the API (naming a station or not).
@@ -52,8 +51,26 @@ impl Performer {
         self.station.as_ref().map(|s| s.id)
     }
 
-    pub fn station_kind(&self) -> Option<StationKind> {
-        self.station.as_ref().map(stations::kind_of)
+    /// The kind of the station, by name, or `default` off a station: what the tolerance
+    /// and its refusal are about.
+    pub fn station_kind_or<'a>(&'a self, default: &'a str) -> &'a str {
+        self.station.as_ref().map_or(default, |s| s.kind.as_str())
+    }
+
+    /// A step's operation: by this person, at this station, under this key, with the
+    /// supervisor's reason when one overrode the tolerance.
+    pub fn operation(
+        &self,
+        kind: OperationKind,
+        key: &str,
+        overridden: Option<&Override>,
+        movements: Vec<Movement>,
+    ) -> NewOperation {
+        let mut operation = NewOperation::new(kind, Some(self.user.id), movements);
+        operation.station_id = self.station_id();
+        operation.idempotency_key = Some(key.to_string());
+        operation.reason = overridden.map(|o| o.reason.clone());
+        operation
     }
 
     /// The station, which this step cannot do without.

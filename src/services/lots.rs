@@ -21,8 +21,8 @@ use crate::services::events::{self, NewEvent};
 use crate::services::flows::{
     self, FlowAnswer, Output, Override, OverrideRequest, Performer, ResidualTo, Typed,
 };
+use crate::services::ledger;
 use crate::services::ledger::holders::{HistoryLine, HolderDetail};
-use crate::services::ledger::{self, NewOperation};
 use crate::services::{Page, Paging, catalogue, paginate};
 
 /// A lot as its page and the API show it.
@@ -106,12 +106,14 @@ pub async fn rows_of(conn: &impl ConnectionTrait, lots: Vec<lot::Model>) -> AppR
         .map(|h| (h.id, h.balance_g))
         .collect();
     let materials: std::collections::HashMap<Uuid, String> = material::Entity::find()
+        .filter(material::Column::Id.is_in(lots.iter().map(|l| l.material_id)))
         .all(conn)
         .await?
         .into_iter()
         .map(|m| (m.id, m.code))
         .collect();
     let stations: std::collections::HashMap<Uuid, String> = station::Entity::find()
+        .filter(station::Column::Id.is_in(lots.iter().filter_map(|l| l.station_id)))
         .all(conn)
         .await?
         .into_iter()
@@ -131,7 +133,7 @@ pub async fn rows_of(conn: &impl ConnectionTrait, lots: Vec<lot::Model>) -> AppR
         .collect()
 }
 
-/// Open lots of a material at a station, the oldest first: the bins the kiosk offers.
+/// The open lots at a station, the oldest first: the bins the kiosk offers.
 pub async fn open_at(conn: &impl ConnectionTrait, station_id: Uuid) -> AppResult<Vec<LotRow>> {
     let lots = lot::Entity::find()
         .filter(lot::Column::StationId.eq(station_id))
@@ -305,11 +307,7 @@ async fn set_state(
     let txn = begin_write(db).await?;
     let (found, _) = flows::find_lot(&txn, reference).await?;
     let found = flows::lock_sources(&txn, &[found.id])
-        .await
-        .map_err(|error| match error {
-            AppError::Conflict { detail, .. } => AppError::conflict("lot_finished", detail),
-            other => other,
-        })?
+        .await?
         .remove(&found.id)
         .unwrap_or(found);
     let from: LotState = found.state.parse().map_err(anyhow::Error::msg)?;
@@ -422,12 +420,12 @@ pub async fn transfer(
         } else {
             residual
         };
-        let station_kind = performer
-            .station
-            .as_ref()
-            .map(|s| s.kind.clone())
-            .unwrap_or_else(|| "sorting".to_string());
-        flows::within_tolerance(&source.code, checked, &station_kind, overridden.as_ref())?;
+        flows::within_tolerance(
+            &source.code,
+            checked,
+            performer.station_kind_or("sorting"),
+            overridden.as_ref(),
+        )?;
         let movements = flows::movements_with_residual(
             txn,
             source.id,
@@ -446,11 +444,12 @@ pub async fn transfer(
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let mut operation =
-            NewOperation::new(OperationKind::Transfer, Some(performer.user.id), movements);
-        operation.station_id = performer.station_id();
-        operation.idempotency_key = Some(key.clone());
-        operation.reason = overridden.as_ref().map(|o| o.reason.clone());
+        let mut operation = performer.operation(
+            OperationKind::Transfer,
+            &key,
+            overridden.as_ref(),
+            movements,
+        );
         operation.subjects = std::iter::once(source.code.clone())
             .chain(placed.iter().map(|p| p.lot.code.clone()))
             .collect();
@@ -540,12 +539,12 @@ pub async fn reweigh(
             ));
         }
         let residual = tolerance::check(holder.balance_g, &[net], tolerance_bp);
-        let station_kind = performer
-            .station
-            .as_ref()
-            .map(|s| s.kind.clone())
-            .unwrap_or_else(|| "sorting".to_string());
-        flows::within_tolerance(&source.code, residual, &station_kind, overridden.as_ref())?;
+        flows::within_tolerance(
+            &source.code,
+            residual,
+            performer.station_kind_or("sorting"),
+            overridden.as_ref(),
+        )?;
         let variance = ledger::account(txn, Account::WeighingVariance, None).await?;
         let difference = net - holder.balance_g;
         let movements = match difference {
@@ -562,10 +561,7 @@ pub async fn reweigh(
             crate::domain::mass::kilograms(holder.balance_g)
         );
         let mut operation =
-            NewOperation::new(OperationKind::Reweigh, Some(performer.user.id), movements);
-        operation.station_id = performer.station_id();
-        operation.idempotency_key = Some(key.clone());
-        operation.reason = overridden.as_ref().map(|o| o.reason.clone());
+            performer.operation(OperationKind::Reweigh, &key, overridden.as_ref(), movements);
         operation.subjects = vec![source.code.clone()];
         operation.payload = flows::payload(
             &source.code,

@@ -25,7 +25,7 @@ use crate::services::flows::{
     self, FlowAnswer, Output, Override, OverrideRequest, Performer, Take, Typed,
 };
 use crate::services::ledger::summary::INGOT_MATERIAL;
-use crate::services::ledger::{self, NewHolder, NewOperation};
+use crate::services::ledger::{self, NewHolder};
 use crate::services::{catalogue, stations};
 
 /// The material dross is poured into.
@@ -227,10 +227,8 @@ pub async fn charge(
             crate::domain::mass::kilograms(total),
             found.code
         );
-        let mut operation =
-            NewOperation::new(OperationKind::Charge, Some(performer.user.id), movements);
-        operation.station_id = performer.station_id().or(Some(found.station_id));
-        operation.idempotency_key = Some(key.clone());
+        let mut operation = performer.operation(OperationKind::Charge, &key, None, movements);
+        operation.station_id = operation.station_id.or(Some(found.station_id));
         operation.subjects = std::iter::once(found.code.clone())
             .chain(taken.iter().map(|t| t.lot.code.clone()))
             .collect();
@@ -375,10 +373,8 @@ pub async fn pour(
             if request.finish { "; finished" } else { "" }
         );
         let mut operation =
-            NewOperation::new(OperationKind::Pour, Some(performer.user.id), movements);
-        operation.station_id = performer.station_id().or(Some(found.station_id));
-        operation.idempotency_key = Some(key.clone());
-        operation.reason = overridden.as_ref().map(|o| o.reason.clone());
+            performer.operation(OperationKind::Pour, &key, overridden.as_ref(), movements);
+        operation.station_id = operation.station_id.or(Some(found.station_id));
         operation.subjects = std::iter::once(found.code.clone())
             .chain(placed.iter().map(|p| p.lot.code.clone()))
             .collect();
@@ -527,7 +523,9 @@ pub async fn view(conn: &impl ConnectionTrait, reference: &str) -> AppResult<Mel
         .into_iter()
         .map(|h| (h.id, h))
         .collect();
+    let material_ids: Vec<Uuid> = holders.values().filter_map(|h| h.material_id).collect();
     let materials: std::collections::HashMap<Uuid, String> = material::Entity::find()
+        .filter(material::Column::Id.is_in(material_ids))
         .all(conn)
         .await?
         .into_iter()

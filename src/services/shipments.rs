@@ -23,7 +23,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::services::catalogue;
 use crate::services::events::{self, NewEvent};
 use crate::services::flows::{self, Performer, Take};
-use crate::services::ledger::{self, NewOperation};
+use crate::services::ledger;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ProcessorView {
@@ -323,10 +323,7 @@ pub async fn ship(
             crate::domain::mass::kilograms(total),
             to.name
         );
-        let mut operation =
-            NewOperation::new(OperationKind::Ship, Some(performer.user.id), movements);
-        operation.station_id = performer.station_id();
-        operation.idempotency_key = Some(key.clone());
+        let mut operation = performer.operation(OperationKind::Ship, &key, None, movements);
         operation.subjects = std::iter::once(code.clone())
             .chain(taken.iter().map(|t| t.lot.code.clone()))
             .collect();
@@ -396,6 +393,7 @@ async fn view_of(conn: &impl ConnectionTrait, found: shipment::Model) -> AppResu
         .map(|l| (l.id, l))
         .collect();
     let materials: HashMap<Uuid, material::Model> = material::Entity::find()
+        .filter(material::Column::Id.is_in(lots.values().map(|l| l.material_id)))
         .all(conn)
         .await?
         .into_iter()

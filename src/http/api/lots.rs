@@ -10,7 +10,7 @@ use crate::http::AppState;
 use crate::http::auth::{CurrentUser, Performing, StationDevice};
 use crate::http::extract::{Json, Path, Query};
 use crate::services::dismantling::{self, DismantleRequest};
-use crate::services::flows::{self, FlowAnswer};
+use crate::services::flows::FlowAnswer;
 use crate::services::lots::{
     self, LotFilter, LotRow, LotStateRequest, LotView, OpenLotRequest, ReweighRequest,
     TransferRequest,
@@ -102,14 +102,24 @@ pub async fn transfer(
     Path(code): Path<String>,
     Json(request): Json<TransferRequest>,
 ) -> AppResult<Json<FlowAnswer>> {
-    let performer = performing.at(&state, request.station.as_deref()).await?;
-    let overridden =
-        flows::resolve_override(&state.db, &performer, request.override_request.as_ref()).await?;
-    let tolerance = state
-        .config
-        .tolerance_for(station_kind(&performer, "sorting"));
+    let step = performing
+        .weighing(
+            &state,
+            request.station.as_deref(),
+            request.override_request.as_ref(),
+            "sorting",
+        )
+        .await?;
     Ok(Json(
-        lots::transfer(&state.db, &performer, tolerance, overridden, &code, request).await?,
+        lots::transfer(
+            &state.db,
+            &step.performer,
+            step.tolerance_bp,
+            step.overridden,
+            &code,
+            request,
+        )
+        .await?,
     ))
 }
 
@@ -124,14 +134,24 @@ pub async fn reweigh(
     Path(code): Path<String>,
     Json(request): Json<ReweighRequest>,
 ) -> AppResult<Json<FlowAnswer>> {
-    let performer = performing.at(&state, request.station.as_deref()).await?;
-    let overridden =
-        flows::resolve_override(&state.db, &performer, request.override_request.as_ref()).await?;
-    let tolerance = state
-        .config
-        .tolerance_for(station_kind(&performer, "sorting"));
+    let step = performing
+        .weighing(
+            &state,
+            request.station.as_deref(),
+            request.override_request.as_ref(),
+            "sorting",
+        )
+        .await?;
     Ok(Json(
-        lots::reweigh(&state.db, &performer, tolerance, overridden, &code, request).await?,
+        lots::reweigh(
+            &state.db,
+            &step.performer,
+            step.tolerance_bp,
+            step.overridden,
+            &code,
+            request,
+        )
+        .await?,
     ))
 }
 
@@ -146,14 +166,23 @@ pub async fn dismantle(
     performing: Performing,
     Json(request): Json<DismantleRequest>,
 ) -> AppResult<Json<FlowAnswer>> {
-    let performer = performing.at(&state, request.station.as_deref()).await?;
-    let overridden =
-        flows::resolve_override(&state.db, &performer, request.override_request.as_ref()).await?;
-    let tolerance = state
-        .config
-        .tolerance_for(station_kind(&performer, "dismantling"));
+    let step = performing
+        .weighing(
+            &state,
+            request.station.as_deref(),
+            request.override_request.as_ref(),
+            "dismantling",
+        )
+        .await?;
     Ok(Json(
-        dismantling::dismantle(&state.db, &performer, tolerance, overridden, request).await?,
+        dismantling::dismantle(
+            &state.db,
+            &step.performer,
+            step.tolerance_bp,
+            step.overridden,
+            request,
+        )
+        .await?,
     ))
 }
 
@@ -165,12 +194,4 @@ pub async fn at_station(
     at: StationDevice,
 ) -> AppResult<Json<Vec<LotRow>>> {
     Ok(Json(lots::open_at(&state.db, at.station.id).await?))
-}
-
-fn station_kind<'a>(performer: &'a flows::Performer, default: &'a str) -> &'a str {
-    performer
-        .station
-        .as_ref()
-        .map(|s| s.kind.as_str())
-        .unwrap_or(default)
 }

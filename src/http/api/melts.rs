@@ -11,7 +11,7 @@ use crate::http::AppState;
 use crate::http::api::lots::WORKSHOP;
 use crate::http::auth::{CurrentUser, Performing};
 use crate::http::extract::{Json, Path, Query};
-use crate::services::flows::{self, FlowAnswer};
+use crate::services::flows::FlowAnswer;
 use crate::services::melts::{
     self, ChargeRequest, MeltView, NoteRequest, PourRequest, StartMeltRequest,
 };
@@ -111,11 +111,23 @@ pub async fn pour(
     Path(code): Path<String>,
     Json(request): Json<PourRequest>,
 ) -> AppResult<Json<FlowAnswer>> {
-    let performer = performing.at(&state, request.station.as_deref()).await?;
-    let overridden =
-        flows::resolve_override(&state.db, &performer, request.override_request.as_ref()).await?;
-    let tolerance = state.config.tolerance_for("smelting");
+    let step = performing
+        .weighing(
+            &state,
+            request.station.as_deref(),
+            request.override_request.as_ref(),
+            "smelting",
+        )
+        .await?;
     Ok(Json(
-        melts::pour(&state.db, &performer, tolerance, overridden, &code, request).await?,
+        melts::pour(
+            &state.db,
+            &step.performer,
+            step.tolerance_bp,
+            step.overridden,
+            &code,
+            request,
+        )
+        .await?,
     ))
 }

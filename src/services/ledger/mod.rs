@@ -6,7 +6,6 @@ pub mod holders;
 pub mod summary;
 pub mod trace;
 
-pub use holders::{HistoryLine, HolderDetail};
 pub use holders::{NewHolder, account, account_key, create_holder, find_holder, kind_of};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
