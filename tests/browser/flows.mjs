@@ -15,57 +15,13 @@
 // and its PDF answers.
 //
 //   node tests/browser/flows.mjs [path/to/greenchip]
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
+import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { chromium } from "playwright-core";
+import { chromiumPath, password, workshop } from "./harness.mjs";
 
-const root = resolve(new URL("../..", import.meta.url).pathname);
-const binary = process.argv[2] || join(process.env.CARGO_TARGET_DIR || join(root, "target"), "debug", "greenchip");
-const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
-const dir = mkdtempSync(join(tmpdir(), "greenchip-flows-"));
+const { dir, greenchip, check, startServer, run } = workshop("greenchip-flows-");
 const screenshots = process.env.SCREENSHOT_DIR || dir;
-const database = `sqlite://${join(dir, "greenchip.db")}`;
-const password = "correct horse battery";
-let passed = 0;
-let failed = 0;
-
-function greenchip(...args) {
-  return execFileSync(binary, [...args, "--database-url", database], {
-    cwd: dir,
-    env: { ...process.env, GREENCHIP_CONFIG: join(dir, "none.toml"), RUST_LOG: "warn" },
-  }).toString();
-}
-
-function check(name, condition, detail) {
-  if (condition) {
-    passed += 1;
-    console.log(`ok   ${name}`);
-  } else {
-    failed += 1;
-    console.log(`FAIL ${name}${detail ? `: ${detail}` : ""}`);
-  }
-}
-
-async function startServer() {
-  const server = spawn(binary, ["serve", "--addr", "127.0.0.1:0", "--database-url", database], {
-    cwd: dir,
-    env: { ...process.env, GREENCHIP_CONFIG: join(dir, "none.toml"), RUST_LOG: "warn" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const lines = createInterface({ input: server.stdout });
-  const port = await new Promise((resolvePort, reject) => {
-    lines.on("line", (line) => {
-      const found = line.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
-      if (found) resolvePort(Number(found[1]));
-    });
-    server.on("exit", () => reject(new Error("greenchip exited before listening")));
-  });
-  return { server, base: `http://127.0.0.1:${port}` };
-}
 
 async function api(base, cookie, method, path, body) {
   const response = await fetch(base + path, {
@@ -359,13 +315,4 @@ async function main() {
   }
 }
 
-try {
-  await main();
-} catch (error) {
-  failed += 1;
-  console.log(`FAIL browser flow tests: ${error.stack || error}`);
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
-console.log(`browser: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+await run("browser flow tests", main);
