@@ -1,4 +1,4 @@
-//! The command line: serve, migrate, user, token, demo.
+//! The command line: serve, migrate, user, token, demo, ledger, labels, certificate, key.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -10,7 +10,7 @@ use tracing_subscriber::EnvFilter;
 use crate::config::Config;
 use crate::domain::roles::Role;
 use crate::http::AppState;
-use crate::services::{ledger, tokens, users};
+use crate::services::{certificates, ledger, tokens, users};
 use crate::{db, demo, synthetic};
 
 #[derive(Debug, Parser)]
@@ -46,6 +46,12 @@ enum Command {
     Ledger(LedgerCommand),
     /// Print labels to a PDF file.
     Labels(LabelsArgs),
+    /// Check recovery certificates.
+    #[command(subcommand)]
+    Certificate(CertificateCommand),
+    /// The certificate signing key.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Generate a large synthetic history (for benchmarks and load tests) into an empty database.
     Synth {
         /// Items to receive; about ten movements each.
@@ -89,6 +95,29 @@ enum LedgerCommand {
     /// Recompute every balance and composition from the movements and compare; exits
     /// non-zero naming every difference.
     Check,
+}
+
+#[derive(Debug, Subcommand)]
+enum CertificateCommand {
+    /// Check that a certificate PDF (or a stored certificate, by number or `CE-…` code) is
+    /// genuine: its snapshot hashes to its hash and carries the workshop's signature.
+    /// Exits non-zero when it is not.
+    Verify {
+        /// A certificate PDF, or a number such as `2026-0042`, or a `CE-…` code.
+        certificate: String,
+        /// The workshop's public key (hex, from `/.well-known/greenchip-signing-key`); may
+        /// repeat. With it, a PDF is checked offline, without the database.
+        #[arg(long)]
+        key: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Print the public keys, current first.
+    Show,
+    /// Retire the signing key and make a new one; certificates signed before stay valid.
+    Rotate,
 }
 
 #[derive(Debug, Default, Args)]
@@ -199,6 +228,33 @@ pub async fn run() -> ExitCode {
         Command::Demo => with_db(&config, |db| async move { demo::fill(&db).await }).await,
         Command::Ledger(LedgerCommand::Check) => ledger_check(&config).await,
         Command::Labels(args) => print_labels(&config, args).await,
+        Command::Certificate(CertificateCommand::Verify { certificate, key }) => {
+            verify_certificate(&config, &certificate, &key).await
+        }
+        Command::Key(KeyCommand::Show) => {
+            let settings = config.clone();
+            with_db(&config, |db| async move {
+                certificates::keys::ensure(&db, &settings).await?;
+                for key in certificates::keys::published(&db).await? {
+                    let state = match key.retired_at {
+                        Some(at) => format!("retired {}", at.format("%Y-%m-%d")),
+                        None => "current".to_string(),
+                    };
+                    println!("{} {} ({state})", key.algorithm, key.public_key);
+                }
+                Ok(())
+            })
+            .await
+        }
+        Command::Key(KeyCommand::Rotate) => {
+            let settings = config.clone();
+            with_db(&config, |db| async move {
+                let key = certificates::keys::rotate(&db, &settings).await?;
+                println!("new signing key: {} {}", key.algorithm, key.public_key);
+                Ok(())
+            })
+            .await
+        }
         Command::Synth { items, seed } => {
             with_db(&config, |db| async move {
                 let started = std::time::Instant::now();
@@ -287,6 +343,76 @@ async fn print_labels(config: &Config, args: LabelsArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// `greenchip certificate verify`: a PDF file offline (with `--key`) or against the
+/// database's keys, or a stored certificate by number.
+async fn verify_certificate(
+    config: &Config,
+    certificate: &str,
+    keys: &[String],
+) -> Result<(), String> {
+    use crate::domain::certificate as domain;
+    let path = std::path::Path::new(certificate);
+    if path.is_file() {
+        let bytes = std::fs::read(path)
+            .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+        let embedded = crate::render::certificate::extract(&bytes)
+            .map_err(|error| format!("{}: not a greenchip certificate: {error}", path.display()))?;
+        domain::verify(&embedded.canonical, &embedded.seal)
+            .map_err(|problem| format!("NOT genuine: {problem}"))?;
+        let ours = if keys.is_empty() {
+            let db = db::open_and_migrate(config)
+                .await
+                .map_err(|e| e.to_string())?;
+            certificates::keys::is_ours(&db, &embedded.seal.public_key)
+                .await
+                .map_err(|e| e.to_string())?
+        } else {
+            keys.iter()
+                .any(|key| key.trim().eq_ignore_ascii_case(&embedded.seal.public_key))
+        };
+        if !ours {
+            return Err(format!(
+                "NOT genuine: signed by key {}, which is not the workshop's",
+                embedded.seal.public_key
+            ));
+        }
+        let snapshot: domain::Snapshot = serde_json::from_str(&embedded.canonical)
+            .map_err(|error| format!("NOT genuine: unreadable snapshot: {error}"))?;
+        println!(
+            "genuine: certificate {} ({}) for {}, issued {} by {}, SHA-256 {}",
+            snapshot.number,
+            snapshot.code,
+            snapshot.partner.name,
+            snapshot.issued_at,
+            snapshot.issuer.name,
+            embedded.seal.hash
+        );
+        return Ok(());
+    }
+    let db = db::open_and_migrate(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let found = certificates::find(&db, certificate)
+        .await
+        .map_err(|e| e.to_string())?;
+    let checked = certificates::verify(&db, &found)
+        .await
+        .map_err(|e| e.to_string())?;
+    match checked.problem {
+        Some(problem) => Err(format!("NOT genuine: {problem}")),
+        None => {
+            println!(
+                "genuine: certificate {} ({}), {}, SHA-256 {}",
+                checked.number,
+                checked.code,
+                checked.status.name(),
+                checked.seal.hash
+            );
+            Ok(())
+        }
+    }
+}
+
 async fn ledger_check(config: &Config) -> Result<(), String> {
     let db = db::open_and_migrate(config)
         .await
@@ -338,6 +464,9 @@ async fn serve(config: Config) -> Result<(), String> {
         println!("created the account “{}”", users::INITIAL_ADMIN);
         println!("initial admin password: {password}");
     }
+    certificates::keys::ensure(&db, &config)
+        .await
+        .map_err(|error| format!("certificate signing key: {error}"))?;
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", config.addr))?;

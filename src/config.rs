@@ -24,6 +24,13 @@ pub struct Config {
     pub public_url: Option<String>,
     /// The workshop's name, shown in the page header and on documents.
     pub workshop_name: String,
+    /// The workshop's postal address, printed on certificates.
+    pub workshop_address: String,
+    /// The workshop's environmental permit or registration number, printed on certificates.
+    pub workshop_permit: String,
+    /// Keep the certificate signing key in this file (hex, created at first start) rather
+    /// than in the database.
+    pub signing_key_file: Option<PathBuf>,
     /// `tracing` filter, e.g. `info` or `greenchip=debug,tower_http=info`.
     pub log: String,
     /// Marks cookies `Secure`. Defaults to true when `public_url` is https.
@@ -72,6 +79,9 @@ impl Default for Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
             workshop_name: "Green Chip".to_string(),
+            workshop_address: String::new(),
+            workshop_permit: String::new(),
+            signing_key_file: None,
             log: "info,sqlx=warn,sea_orm=warn".to_string(),
             secure_cookies: None,
             trust_forwarded_for: false,
@@ -119,6 +129,15 @@ impl Config {
         match crate::i18n::Lang::from_code(&self.label_language) {
             Some(crate::i18n::Lang::En) => crate::i18n::Lang::En,
             _ => crate::i18n::Lang::Fr,
+        }
+    }
+
+    /// Where a certificate's QR code points: `PUBLIC_URL/verify/<code>`, or the listening
+    /// address when no public URL is configured.
+    pub fn verify_url(&self, code: &str) -> String {
+        match self.public_base() {
+            Some(base) => format!("{base}/verify/{code}"),
+            None => format!("http://{}/verify/{code}", self.addr),
         }
     }
 

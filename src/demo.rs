@@ -563,6 +563,7 @@ impl<'a> Workshop<'a> {
                     address: Some(spec.address.to_string()),
                     contact: Some(spec.contact.to_string()),
                     notes: None,
+                    language: None,
                 },
                 Some(self.supervisor.id),
             )

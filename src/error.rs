@@ -44,6 +44,13 @@ pub enum AppError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// A conflict with a list of reasons (what blocks a certificate, for instance).
+    #[error("{detail}")]
+    Refused {
+        code: &'static str,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     #[error("{detail}")]
     UnsupportedMediaType { detail: String },
     #[error("request body too large")]
@@ -123,7 +130,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Conflict { .. } | AppError::Refused { .. } => StatusCode::CONFLICT,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -141,7 +148,7 @@ impl AppError {
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::MethodNotAllowed => "method_not_allowed",
-            AppError::Conflict { code, .. } => code,
+            AppError::Conflict { code, .. } | AppError::Refused { code, .. } => code,
             AppError::Unprocessable { code, .. } => code,
             AppError::UnsupportedMediaType { .. } => "unsupported_media_type",
             AppError::PayloadTooLarge => "payload_too_large",
@@ -169,7 +176,9 @@ impl AppError {
             detail,
             code: self.code().to_string(),
             errors: match self {
-                AppError::Unprocessable { errors, .. } => errors.clone(),
+                AppError::Unprocessable { errors, .. } | AppError::Refused { errors, .. } => {
+                    errors.clone()
+                }
                 _ => Vec::new(),
             },
         }

@@ -203,6 +203,7 @@ pub async fn generate(db: &DatabaseConnection, spec: &Spec) -> AppResult<Generat
             contact: Set(None),
             notes: Set(Some("synthetic".to_string())),
             created_at: Set(Utc::now()),
+            language: Set("fr".to_string()),
         }
         .insert(&txn)
         .await?;

@@ -7,6 +7,7 @@ mod m20261129_000002_ledger;
 mod m20261129_000003_intake;
 mod m20261129_000004_stations;
 mod m20261129_000005_material_flows;
+mod m20261129_000006_certificates;
 
 pub struct Migrator;
 
@@ -79,6 +80,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_intake::Migration),
             Box::new(m20261129_000004_stations::Migration),
             Box::new(m20261129_000005_material_flows::Migration),
+            Box::new(m20261129_000006_certificates::Migration),
         ]
     }
 }

@@ -1,6 +1,9 @@
 //! sea-orm entities, one file per table.
 
 pub mod api_token;
+pub mod certificate;
+pub mod certificate_collection;
+pub mod certificate_revocation;
 pub mod collection;
 pub mod equipment_kind;
 pub mod event;
@@ -20,6 +23,7 @@ pub mod sanitisation_record;
 pub mod scan;
 pub mod session;
 pub mod shipment;
+pub mod signing_key;
 pub mod skill;
 pub mod station;
 pub mod station_action;

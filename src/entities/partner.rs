@@ -13,6 +13,8 @@ pub struct Model {
     pub contact: Option<String>,
     pub notes: Option<String>,
     pub created_at: DateTimeUtc,
+    /// `fr` or `en`: the language its certificates are issued in.
+    pub language: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

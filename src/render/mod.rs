@@ -3,6 +3,7 @@
 //! Pure library code: no database, no HTTP. Items, lots, ingots, badges and station cards
 //! all print through [`render_pdf`].
 
+pub mod certificate;
 pub mod labels;
 pub mod metrics;
 pub mod qr;

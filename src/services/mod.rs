@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod catalogue;
+pub mod certificates;
 pub mod collections;
 pub mod dismantling;
 pub mod events;

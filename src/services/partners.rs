@@ -24,7 +24,12 @@ pub struct PartnerFields {
     pub address: Option<String>,
     pub contact: Option<String>,
     pub notes: Option<String>,
+    /// `fr` or `en`: the language of its certificates (French when not given).
+    pub language: Option<String>,
 }
+
+/// The languages certificates are issued in.
+pub const CERTIFICATE_LANGUAGES: [&str; 2] = ["fr", "en"];
 
 struct Checked {
     name: Option<String>,
@@ -43,6 +48,14 @@ fn check(fields: &PartnerFields, creating: bool) -> AppResult<Checked> {
         }
         (None, false) => None,
     };
+    if let Some(language) = &fields.language
+        && !CERTIFICATE_LANGUAGES.contains(&language.trim())
+    {
+        errors.push(crate::error::FieldError::new(
+            "language",
+            "must be `fr` or `en`",
+        ));
+    }
     if creating && fields.kind.is_none() {
         errors.push(crate::error::FieldError::new("kind", "is required"));
     }
@@ -72,6 +85,11 @@ pub async fn create(
         contact: Set(checked.contact),
         notes: Set(checked.notes),
         created_at: Set(Utc::now()),
+        language: Set(fields
+            .language
+            .as_deref()
+            .map_or("fr", str::trim)
+            .to_string()),
     }
     .insert(&txn)
     .await?;
@@ -96,7 +114,7 @@ pub async fn update(
     let checked = check(&fields, false)?;
     let txn = begin_write(db).await?;
     let found = get(&txn, id).await?;
-    let before = json!({ "name": found.name, "kind": found.kind, "address": found.address, "contact": found.contact, "notes": found.notes });
+    let before = json!({ "name": found.name, "kind": found.kind, "address": found.address, "contact": found.contact, "notes": found.notes, "language": found.language });
     let mut changed: partner::ActiveModel = found.into();
     if let Some(name) = checked.name {
         changed.name = Set(name);
@@ -112,6 +130,9 @@ pub async fn update(
     }
     if fields.notes.is_some() {
         changed.notes = Set(checked.notes);
+    }
+    if let Some(language) = &fields.language {
+        changed.language = Set(language.trim().to_string());
     }
     let updated = changed.update(&txn).await?;
     events::record(

@@ -27,6 +27,8 @@ pub struct PartnerView {
     address: Option<String>,
     contact: Option<String>,
     notes: Option<String>,
+    /// `fr` or `en`: the language of its certificates.
+    language: String,
     created_at: DateTime<Utc>,
 }
 
@@ -39,6 +41,7 @@ impl From<partner::Model> for PartnerView {
             address: p.address,
             contact: p.contact,
             notes: p.notes,
+            language: p.language,
             created_at: p.created_at,
         }
     }
@@ -52,6 +55,8 @@ pub struct PartnerRequest {
     address: Option<String>,
     contact: Option<String>,
     notes: Option<String>,
+    /// `fr` or `en`: the language of its certificates (French when not given).
+    language: Option<String>,
 }
 
 impl From<PartnerRequest> for PartnerFields {
@@ -62,6 +67,7 @@ impl From<PartnerRequest> for PartnerFields {
             address: r.address,
             contact: r.contact,
             notes: r.notes,
+            language: r.language,
         }
     }
 }

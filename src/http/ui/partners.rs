@@ -40,6 +40,8 @@ pub struct PartnerForm {
     address: String,
     #[serde(default)]
     contact: String,
+    #[serde(default)]
+    language: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -132,6 +134,7 @@ pub async fn create(
         address: Some(form.address.clone()),
         contact: Some(form.contact.clone()),
         notes: None,
+        language: Some(form.language.clone()).filter(|l| !l.is_empty()),
     };
     match partners::create(&state.db, fields, Some(context.current.user.id)).await {
         Ok(_) => Redirect::to("/partners").into_response(),
