@@ -34,6 +34,27 @@ impl CurrentUser {
             Err(AppError::forbidden())
         }
     }
+
+    /// For a partner user, the partner its reads are confined to; none for everyone else.
+    pub fn partner_scope(&self) -> Option<uuid::Uuid> {
+        (self.role == Role::Partner).then(|| self.user.partner_id.unwrap_or_else(uuid::Uuid::nil))
+    }
+
+    /// Readers in `allowed` may read anything; a partner user only what belongs to its own
+    /// partner (`owner`). Anything else a partner asks for answers 404, exactly as a code that
+    /// does not exist, so codes cannot be probed.
+    pub fn may_read(
+        &self,
+        allowed: &[Role],
+        owner: Option<uuid::Uuid>,
+        what: &str,
+    ) -> AppResult<()> {
+        match self.partner_scope() {
+            Some(partner) if owner == Some(partner) => Ok(()),
+            Some(_) => Err(AppError::not_found(format!("no {}", what.trim()))),
+            None => self.require(allowed),
+        }
+    }
 }
 
 /// The value of one cookie.

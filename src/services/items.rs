@@ -676,3 +676,15 @@ pub async fn total_mass_g(conn: &impl ConnectionTrait, collection_id: Uuid) -> A
         .await?;
     Ok(total.and_then(|t| t.total_g).unwrap_or(0))
 }
+
+/// The lifecycle state of each of a collection's items.
+pub async fn states_of(conn: &impl ConnectionTrait, collection_id: Uuid) -> AppResult<Vec<String>> {
+    use sea_orm::QuerySelect;
+    Ok(item::Entity::find()
+        .select_only()
+        .column(item::Column::State)
+        .filter(item::Column::CollectionId.eq(collection_id))
+        .into_tuple::<String>()
+        .all(conn)
+        .await?)
+}

@@ -175,3 +175,44 @@ pub async fn list(
     }
     Ok(paginate(db, query, paging).await?)
 }
+
+/// The partner an item, collection or certificate belongs to, by code (`IT-…`, `CO-…`, `CE-…`,
+/// or a certificate number); none for anything else or nothing.
+pub async fn owner_of(conn: &impl ConnectionTrait, reference: &str) -> AppResult<Option<Uuid>> {
+    use crate::domain::codes::{Code, CodeKind};
+    use crate::entities::{certificate, collection, item};
+    let Ok(code) = Code::from_scan(reference) else {
+        return Ok(certificate::Entity::find()
+            .filter(certificate::Column::Number.eq(reference.trim()))
+            .one(conn)
+            .await?
+            .map(|c| c.partner_id));
+    };
+    let text = code.to_string();
+    Ok(match code.kind() {
+        CodeKind::Collection => collection::Entity::find()
+            .filter(collection::Column::Code.eq(text))
+            .one(conn)
+            .await?
+            .map(|c| c.partner_id),
+        CodeKind::Item => {
+            let Some(found) = item::Entity::find()
+                .filter(item::Column::Code.eq(text))
+                .one(conn)
+                .await?
+            else {
+                return Ok(None);
+            };
+            collection::Entity::find_by_id(found.collection_id)
+                .one(conn)
+                .await?
+                .map(|c| c.partner_id)
+        }
+        CodeKind::Certificate => certificate::Entity::find()
+            .filter(certificate::Column::Code.eq(text))
+            .one(conn)
+            .await?
+            .map(|c| c.partner_id),
+        _ => None,
+    })
+}

@@ -114,9 +114,11 @@ pub async fn list(
     current: CurrentUser,
     Query(query): Query<CollectionQuery>,
 ) -> AppResult<Json<Page<CollectionView>>> {
-    current.require(STAFF)?;
+    if current.partner_scope().is_none() {
+        current.require(STAFF)?;
+    }
     let filter = CollectionFilter {
-        partner_id: query.partner_id,
+        partner_id: current.partner_scope().or(query.partner_id),
         state: query.state,
         from: query.from,
         to: query.to,
@@ -153,9 +155,13 @@ pub async fn get(
     current: CurrentUser,
     Path(reference): Path<String>,
 ) -> AppResult<Json<CollectionDetail>> {
-    current.require(STAFF)?;
-    let found = collections::find(&state.db, &reference).await?;
-    Ok(Json(detail(&state, found).await?))
+    let found = collections::find(&state.db, &reference).await;
+    current.may_read(
+        STAFF,
+        found.as_ref().ok().map(|c| c.partner_id),
+        &format!("collection {reference}"),
+    )?;
+    Ok(Json(detail(&state, found?).await?))
 }
 
 async fn detail(state: &AppState, found: collection::Model) -> AppResult<CollectionDetail> {
@@ -348,8 +354,13 @@ pub async fn items_of(
     Path(reference): Path<String>,
     Query(paging): Query<Paging>,
 ) -> AppResult<Json<Page<ItemView>>> {
-    current.require(STAFF)?;
-    let found = collections::find(&state.db, &reference).await?;
+    let found = collections::find(&state.db, &reference).await;
+    current.may_read(
+        STAFF,
+        found.as_ref().ok().map(|c| c.partner_id),
+        &format!("collection {reference}"),
+    )?;
+    let found = found?;
     let kinds = kind_codes(&state).await?;
     let page = items::list(
         &state.db,

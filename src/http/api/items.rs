@@ -14,7 +14,7 @@ use crate::http::api::partners::STAFF;
 use crate::http::auth::CurrentUser;
 use crate::http::extract::{Json, Path, Query};
 use crate::services::items::{self, ItemChanges, ItemFilter};
-use crate::services::{Page, Paging, catalogue};
+use crate::services::{Page, Paging, catalogue, partners};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -38,14 +38,16 @@ pub async fn list(
     current: CurrentUser,
     Query(query): Query<ItemQuery>,
 ) -> AppResult<Json<Page<ItemView>>> {
-    current.require(STAFF)?;
+    if current.partner_scope().is_none() {
+        current.require(STAFF)?;
+    }
     let kind_id = match &query.kind {
         Some(code) => Some(catalogue::kind(&state.db, code).await?.id),
         None => None,
     };
     let filter = ItemFilter {
         collection_id: query.collection_id,
-        partner_id: query.partner_id,
+        partner_id: current.partner_scope().or(query.partner_id),
         kind_id,
         state: query.state,
         text: query.q,
@@ -79,8 +81,13 @@ pub async fn get(
     current: CurrentUser,
     Path(reference): Path<String>,
 ) -> AppResult<Json<ItemDetail>> {
-    current.require(STAFF)?;
-    let found = items::find(&state.db, &reference).await?;
+    let found = items::find(&state.db, &reference).await;
+    let owner = match &found {
+        Ok(found) => partners::owner_of(&state.db, &found.code).await?,
+        Err(_) => None,
+    };
+    current.may_read(STAFF, owner, &format!("item {reference}"))?;
+    let found = found?;
     let barcodes = items::barcodes_of(&state.db, found.id).await?;
     let kinds = kind_codes(&state).await?;
     Ok(Json(ItemDetail {

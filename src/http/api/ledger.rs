@@ -19,6 +19,7 @@ use crate::services::ledger::holders::{self, HolderDetail};
 use crate::services::ledger::summary::{self, AttributionSummary, Scope};
 use crate::services::ledger::trace::{self, Direction, Trace};
 use crate::services::ledger::{self, PostedOperation};
+use crate::services::partners;
 
 /// Who may read the ledger as a whole (partners get their own scoped views).
 const READERS: &[Role] = &[Role::Supervisor];
@@ -54,7 +55,12 @@ pub async fn trace(
     Path(code): Path<String>,
     Query(query): Query<TraceQuery>,
 ) -> AppResult<Json<Trace>> {
-    current.require(crate::http::api::lots::WORKSHOP)?;
+    if current.partner_scope().is_some() {
+        let owner = partners::owner_of(&state.db, &code).await?;
+        current.may_read(&[], owner, &format!("item or collection {code}"))?;
+    } else {
+        current.require(crate::http::api::lots::WORKSHOP)?;
+    }
     let direction = query.direction.unwrap_or(Direction::Back);
     Ok(Json(trace::trace(&state.db, &code, direction).await?))
 }
@@ -81,8 +87,15 @@ pub async fn attribution(
     current: CurrentUser,
     Query(query): Query<AttributionQuery>,
 ) -> AppResult<Json<AttributionSummary>> {
-    current.require(READERS)?;
-    let scope = match (query.collection, query.partner) {
+    if current.partner_scope().is_none() {
+        current.require(READERS)?;
+    }
+    // A partner asking for nothing in particular gets its own partner's summary.
+    let partner = match &query.collection {
+        None => query.partner.or(current.partner_scope()),
+        Some(_) => query.partner,
+    };
+    let scope = match (query.collection, partner) {
         (Some(code), None) => {
             let code =
                 Code::parse(&code).map_err(|e| AppError::invalid("collection", e.to_string()))?;
@@ -91,9 +104,11 @@ pub async fn attribution(
                 .one(&state.db)
                 .await?
                 .ok_or_else(|| AppError::not_found(format!("no collection {code}")))?;
+            current.may_read(READERS, Some(found.partner_id), &format!("collection {code}"))?;
             Scope::Collection(found.id)
         }
         (None, Some(partner_id)) => {
+            current.may_read(READERS, Some(partner_id), &format!("partner {partner_id}"))?;
             let today = Utc::now().date_naive();
             let from = query.from.unwrap_or_else(|| {
                 NaiveDate::from_yo_opt(chrono::Datelike::year(&today), 1).unwrap_or(today)

@@ -2,7 +2,8 @@
 
 mod auth;
 mod catalogue;
-mod collections;
+pub mod certificates;
+pub mod collections;
 mod events;
 mod health;
 mod items;
@@ -123,7 +124,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(shipments::processors, shipments::create_processor))
         .routes(routes!(shipments::update_processor))
         .routes(routes!(shipments::list, shipments::ship))
-        .routes(routes!(shipments::get));
+        .routes(routes!(shipments::get))
+        .routes(routes!(certificates::list, certificates::issue))
+        .routes(routes!(certificates::ready))
+        .routes(routes!(certificates::get))
+        .routes(routes!(certificates::pdf))
+        .routes(routes!(certificates::revoke))
+        .routes(routes!(certificates::verify))
+        .routes(routes!(certificates::signing_keys));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .route(

@@ -34,6 +34,9 @@ pub async fn page(
     let Some(current) = current else {
         return Redirect::to("/login?next=/").into_response();
     };
+    if current.role == Role::Partner {
+        return Redirect::to("/portal").into_response();
+    }
     let sees_audit = current.role.is_any_of(&[Role::Supervisor]);
     let recent_events = if sees_audit {
         match events::list(

@@ -1,5 +1,6 @@
 //! HTML pages for people: server-rendered, compile-time-checked templates, three languages.
 
+mod certificates;
 mod collections;
 mod dashboard;
 mod intake;
@@ -65,6 +66,18 @@ pub fn router() -> Router<AppState> {
         .route("/lots/{code}/state", post(lots::change_state))
         .route("/melts", get(melts::list))
         .route("/melts/{code}", get(melts::detail))
+        .route(
+            "/certificates",
+            get(certificates::list).post(certificates::issue),
+        )
+        .route("/certificates/{number}/revoke", post(certificates::revoke))
+        .route("/verify/{number}", get(certificates::verify))
+        .route("/portal", get(certificates::portal))
+        .route("/portal/collections/{code}", get(certificates::portal_collection))
+        .route(
+            "/.well-known/greenchip-signing-key",
+            get(certificates::signing_key),
+        )
         .route("/shipments", get(shipments::list))
         .route("/shipments/{code}", get(shipments::detail))
         .route("/trace/{code}", get(trace::page))
@@ -284,10 +297,13 @@ fn nav_for(role: Option<Role>, lang: Lang, path: &str) -> Vec<NavLink> {
             ("/lots", "nav.lots"),
             ("/melts", "nav.melts"),
             ("/shipments", "nav.shipments"),
+            ("/certificates", "nav.certificates"),
             ("/api/docs", "nav.api"),
         ]);
     } else if role.is_any_of(&[Role::Apprentice]) {
         links.extend([("/lots", "nav.lots"), ("/melts", "nav.melts")]);
+    } else if role == Role::Partner {
+        links.extend([("/portal", "nav.portal")]);
     }
     links
         .into_iter()
