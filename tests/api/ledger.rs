@@ -31,6 +31,7 @@ pub async fn partner(db: &DatabaseConnection, name: &str) -> partner::Model {
         contact: Set(None),
         notes: Set(None),
         created_at: Set(Utc::now()),
+        language: Set("fr".to_string()),
     }
     .insert(db)
     .await

@@ -5,6 +5,7 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod certificates;
 mod cli;
 mod errors;
 mod flow_pages;

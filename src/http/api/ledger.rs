@@ -104,7 +104,11 @@ pub async fn attribution(
                 .one(&state.db)
                 .await?
                 .ok_or_else(|| AppError::not_found(format!("no collection {code}")))?;
-            current.may_read(READERS, Some(found.partner_id), &format!("collection {code}"))?;
+            current.may_read(
+                READERS,
+                Some(found.partner_id),
+                &format!("collection {code}"),
+            )?;
             Scope::Collection(found.id)
         }
         (None, Some(partner_id)) => {

@@ -328,12 +328,46 @@ pub async fn verify(
         .as_ref()
         .map(|s| {
             vec![
-                ("certificate_page.received", format!("{} · {}", s.fate.received.count, lang.kg(s.fate.received.mass_g))),
-                ("certificate_page.reused", format!("{} · {}", s.fate.reused.count, lang.kg(s.fate.reused.mass_g))),
-                ("certificate_page.dismantled", format!("{} · {}", s.fate.dismantled.count, lang.kg(s.fate.dismantled.mass_g))),
-                ("certificate_page.shipped_whole", format!("{} · {}", s.fate.shipped_whole.count, lang.kg(s.fate.shipped_whole.mass_g))),
-                ("certificate_page.recycled", lang.kg(s.fate.recycled.iter().map(|l| l.mass_g).sum())),
-                ("certificate_page.copper_ingot", lang.kg(s.fate.copper_ingot_g)),
+                (
+                    "certificate_page.received",
+                    format!(
+                        "{} · {}",
+                        s.fate.received.count,
+                        lang.kg(s.fate.received.mass_g)
+                    ),
+                ),
+                (
+                    "certificate_page.reused",
+                    format!(
+                        "{} · {}",
+                        s.fate.reused.count,
+                        lang.kg(s.fate.reused.mass_g)
+                    ),
+                ),
+                (
+                    "certificate_page.dismantled",
+                    format!(
+                        "{} · {}",
+                        s.fate.dismantled.count,
+                        lang.kg(s.fate.dismantled.mass_g)
+                    ),
+                ),
+                (
+                    "certificate_page.shipped_whole",
+                    format!(
+                        "{} · {}",
+                        s.fate.shipped_whole.count,
+                        lang.kg(s.fate.shipped_whole.mass_g)
+                    ),
+                ),
+                (
+                    "certificate_page.recycled",
+                    lang.kg(s.fate.recycled.iter().map(|l| l.mass_g).sum()),
+                ),
+                (
+                    "certificate_page.copper_ingot",
+                    lang.kg(s.fate.copper_ingot_g),
+                ),
                 ("certificate_page.lost", lang.kg(s.fate.lost_g)),
                 ("certificate_page.devices", s.annex.len().to_string()),
             ]
@@ -345,7 +379,10 @@ pub async fn verify(
         genuine: checked.genuine,
         problem: checked.problem.clone(),
         status: checked.status.name(),
-        status_text: lang.t(&format!("certificate_page.status_{}", checked.status.name())),
+        status_text: lang.t(&format!(
+            "certificate_page.status_{}",
+            checked.status.name()
+        )),
         reason,
         superseded_by,
         snapshot: checked.snapshot,

@@ -73,7 +73,10 @@ pub fn router() -> Router<AppState> {
         .route("/certificates/{number}/revoke", post(certificates::revoke))
         .route("/verify/{number}", get(certificates::verify))
         .route("/portal", get(certificates::portal))
-        .route("/portal/collections/{code}", get(certificates::portal_collection))
+        .route(
+            "/portal/collections/{code}",
+            get(certificates::portal_collection),
+        )
         .route(
             "/.well-known/greenchip-signing-key",
             get(certificates::signing_key),
