@@ -225,7 +225,14 @@ pub async fn run() -> ExitCode {
             })
             .await
         }
-        Command::Demo => with_db(&config, |db| async move { demo::fill(&db).await }).await,
+        Command::Demo => {
+            let settings = config.clone();
+            with_db(&config, |db| async move {
+                crate::services::certificates::keys::ensure(&db, &settings).await?;
+                demo::fill(&db, &settings).await
+            })
+            .await
+        }
         Command::Ledger(LedgerCommand::Check) => ledger_check(&config).await,
         Command::Labels(args) => print_labels(&config, args).await,
         Command::Certificate(CertificateCommand::Verify { certificate, key }) => {

@@ -293,7 +293,7 @@ const REASONS_SHIP_WHOLE: [&str; 2] = [
 ];
 
 /// Fills the database; running it twice adds nothing the second time.
-pub async fn fill(db: &DatabaseConnection) -> AppResult<()> {
+pub async fn fill(db: &DatabaseConnection, config: &crate::config::Config) -> AppResult<()> {
     let mut supervisor_id = None;
     for (name, display_name, role) in STAFF {
         let new = NewUser {
@@ -354,11 +354,77 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<()> {
         made.shipments,
         crate::domain::mass::kilograms(made.shipped_g)
     );
+    let (certified, partner_login) = certify(db, config, &workshop).await?;
+    println!("{certified} recovery certificates issued for finished collections");
+    println!("{partner_login}");
     println!(
         "demo workshop simulated in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Issues a certificate for every finished collection except the last one of the first
+/// partner (left for a supervisor to issue), and gives the first partner a portal login.
+async fn certify(
+    db: &DatabaseConnection,
+    config: &crate::config::Config,
+    workshop: &Workshop<'_>,
+) -> AppResult<(usize, String)> {
+    use crate::services::certificates::{self, IssueRequest, Scope};
+    let ready = certificates::ready(db, 100).await?;
+    let first_partner = ready.first().map(|r| r.partner_id);
+    let kept = ready
+        .iter()
+        .rev()
+        .find(|r| Some(r.partner_id) == first_partner)
+        .map(|r| r.collection.clone());
+    let mut issued = 0;
+    for candidate in &ready {
+        if Some(&candidate.collection) == kept.as_ref() {
+            continue;
+        }
+        let found = crate::services::collections::find(db, &candidate.collection).await?;
+        certificates::issue(
+            db,
+            config,
+            IssueRequest {
+                scope: Scope::Collection(found.id),
+                language: None,
+                signatory_role: None,
+                client_id: Some(format!("demo-{}", candidate.collection)),
+            },
+            &workshop.supervisor,
+        )
+        .await?;
+        issued += 1;
+    }
+    let login = match first_partner {
+        Some(partner_id) => {
+            let created = users::create(
+                db,
+                NewUser {
+                    name: "ibnsina".to_string(),
+                    display_name: Some("Lycée Ibn Sina (intendance)".to_string()),
+                    email: None,
+                    role: Role::Partner,
+                    password: None,
+                    partner_id: Some(partner_id),
+                },
+                None,
+            )
+            .await?;
+            format!(
+                "{:<10} {:<8} password {}  (the partner portal of {})",
+                Role::Partner,
+                created.user.name,
+                created.generated_password.unwrap_or_default(),
+                ready.first().map(|r| r.partner.as_str()).unwrap_or_default()
+            )
+        }
+        None => "no finished collection: no partner login made".to_string(),
+    };
+    Ok((issued, login))
 }
 
 /// What the simulation made, for its summary.
@@ -563,7 +629,8 @@ impl<'a> Workshop<'a> {
                     address: Some(spec.address.to_string()),
                     contact: Some(spec.contact.to_string()),
                     notes: None,
-                    language: None,
+                    // One partner receives its certificates in English.
+                    language: Some(if spec.kind == PartnerKind::MineSite { "en" } else { "fr" }.to_string()),
                 },
                 Some(self.supervisor.id),
             )

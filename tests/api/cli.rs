@@ -337,6 +337,10 @@ async fn demo_counts(url: &str) -> DemoCounts {
         reweighs: operations_of("reweigh").await,
         operations: operation::Entity::find().count(&db).await.unwrap(),
         apprentices_at_work,
+        certificates: greenchip::entities::certificate::Entity::find()
+            .count(&db)
+            .await
+            .unwrap(),
     };
     db.close().await.unwrap();
     counts
@@ -359,6 +363,7 @@ struct DemoCounts {
     reweighs: u64,
     operations: u64,
     apprentices_at_work: usize,
+    certificates: u64,
 }
 
 #[tokio::test]
@@ -400,6 +405,8 @@ async fn the_demo_fills_a_workshop_and_can_run_twice() {
     assert!(made.closed_bins > 0, "{made:?}");
     assert!(made.transfers >= 2 && made.reweighs >= 1, "{made:?}");
     assert!(made.apprentices_at_work >= 4, "{made:?}");
+    assert!(made.certificates >= 3, "{made:?}");
+    assert!(stdout(&first).contains("partner    ibnsina  password "));
 
     let second_url = url.clone();
     let second = tokio::task::spawn_blocking(move || run(&second_url, &["demo"]))
