@@ -108,6 +108,7 @@ async fn bench_post(db: &DatabaseConnection) {
         contact: Set(None),
         notes: Set(None),
         created_at: Set(Utc::now()),
+        language: Set("fr".into()),
     }
     .insert(db)
     .await

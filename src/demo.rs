@@ -419,7 +419,10 @@ async fn certify(
                 Role::Partner,
                 created.user.name,
                 created.generated_password.unwrap_or_default(),
-                ready.first().map(|r| r.partner.as_str()).unwrap_or_default()
+                ready
+                    .first()
+                    .map(|r| r.partner.as_str())
+                    .unwrap_or_default()
             )
         }
         None => "no finished collection: no partner login made".to_string(),
@@ -630,7 +633,14 @@ impl<'a> Workshop<'a> {
                     contact: Some(spec.contact.to_string()),
                     notes: None,
                     // One partner receives its certificates in English.
-                    language: Some(if spec.kind == PartnerKind::MineSite { "en" } else { "fr" }.to_string()),
+                    language: Some(
+                        if spec.kind == PartnerKind::MineSite {
+                            "en"
+                        } else {
+                            "fr"
+                        }
+                        .to_string(),
+                    ),
                 },
                 Some(self.supervisor.id),
             )

@@ -333,53 +333,35 @@ async fn issue_in(
     let issued_at = Utc::now().trunc_subsecs(0);
     let year = issued_at.year();
     let seq = next_seq(txn, year).await?;
-    let code = Code::random(CodeKind::Certificate).to_string();
-    let config = issuing.config;
-    let snapshot = Snapshot {
-        format: domain::FORMAT,
-        code: code.clone(),
-        number: format!("{year}-{seq:04}"),
-        language: language.clone(),
-        issued_at: issued_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        issuer: Issuer {
-            name: config.workshop_name.clone(),
-            address: config.workshop_address.clone(),
-            permit_number: config.workshop_permit.clone(),
+    let snapshot = assemble(
+        &resolved,
+        gathered,
+        Heading {
+            code: Code::random(CodeKind::Certificate).to_string(),
+            number: format!("{year}-{seq:04}"),
+            issued_at,
+            language: language.clone(),
+            signatory: Signatory {
+                name: issuing.actor.display_name.clone(),
+                role: request
+                    .signatory_role
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty())
+                    .unwrap_or(signatory_role(&language))
+                    .to_string(),
+            },
+            supersedes: issuing.supersedes.map(|old| old.number.clone()),
         },
-        partner: Party {
-            name: resolved.partner.name.clone(),
-            address: resolved.partner.address.clone().unwrap_or_default(),
-        },
-        scope: gathered.scope,
-        received: gathered.received,
-        fate: gathered.fate,
-        annex: gathered.annex,
-        declaration: domain::declaration(&language, &config.workshop_name, &resolved.partner.name),
-        signatory: Signatory {
-            name: issuing.actor.display_name.clone(),
-            role: request
-                .signatory_role
-                .as_deref()
-                .map(str::trim)
-                .filter(|r| !r.is_empty())
-                .unwrap_or(signatory_role(&language))
-                .to_string(),
-        },
-        supersedes: issuing.supersedes.map(|old| old.number.clone()),
-    };
-    let canonical = snapshot
-        .canonical()
-        .map_err(|e| AppError::Unexpected(e.into()))?;
-    let seal = domain::seal(&canonical, &issuing.key.secret);
-    let verify_url = config.verify_url(&code);
-    let pdf = render(&CertificatePdf {
-        snapshot: &snapshot,
-        canonical: &canonical,
-        seal: &seal,
-        verify_url: &verify_url,
-        status_note: None,
-    })
-    .map_err(|error| AppError::Unexpected(anyhow::anyhow!("certificate PDF: {error}")))?;
+        issuing.config,
+    );
+    let Sealed {
+        snapshot,
+        canonical,
+        seal,
+        pdf,
+    } = seal_and_render(snapshot, issuing.key, issuing.config)?;
+    let code = snapshot.code.clone();
     let created = certificate::ActiveModel {
         id: Set(Uuid::now_v7()),
         code: Set(code),
@@ -425,6 +407,89 @@ async fn issue_in(
     )
     .await?;
     Ok(created)
+}
+
+/// What heads a certificate besides the facts of its scope.
+pub struct Heading {
+    pub code: String,
+    pub number: String,
+    pub issued_at: DateTime<Utc>,
+    pub language: String,
+    pub signatory: Signatory,
+    pub supersedes: Option<String>,
+}
+
+/// The snapshot of a scope's facts under a heading, with the issuer from the configuration.
+pub fn assemble(
+    resolved: &facts::Resolved,
+    gathered: facts::Gathered,
+    heading: Heading,
+    config: &Config,
+) -> Snapshot {
+    Snapshot {
+        format: domain::FORMAT,
+        code: heading.code,
+        number: heading.number,
+        declaration: domain::declaration(
+            &heading.language,
+            &config.workshop_name,
+            &resolved.partner.name,
+        ),
+        language: heading.language,
+        issued_at: heading
+            .issued_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        issuer: Issuer {
+            name: config.workshop_name.clone(),
+            address: config.workshop_address.clone(),
+            permit_number: config.workshop_permit.clone(),
+        },
+        partner: Party {
+            name: resolved.partner.name.clone(),
+            address: resolved.partner.address.clone().unwrap_or_default(),
+        },
+        scope: gathered.scope,
+        received: gathered.received,
+        fate: gathered.fate,
+        annex: gathered.annex,
+        signatory: heading.signatory,
+        supersedes: heading.supersedes,
+    }
+}
+
+/// A certificate ready to store: its facts, the exact signed text, the seal and the PDF.
+pub struct Sealed {
+    pub snapshot: Snapshot,
+    pub canonical: String,
+    pub seal: Seal,
+    pub pdf: Vec<u8>,
+}
+
+/// Freezes a snapshot into its canonical text, signs it and renders the PDF.
+pub fn seal_and_render(
+    snapshot: Snapshot,
+    key: &keys::ActiveKey,
+    config: &Config,
+) -> AppResult<Sealed> {
+    let canonical = snapshot
+        .canonical()
+        .map_err(|e| AppError::Unexpected(e.into()))?;
+    let seal = domain::seal(&canonical, &key.secret);
+    let verify_url = config.verify_url(&snapshot.code);
+    let pdf = render(&CertificatePdf {
+        snapshot: &snapshot,
+        canonical: &canonical,
+        seal: &seal,
+        verify_url: &verify_url,
+        status_note: None,
+    })
+    .map_err(|error| AppError::Unexpected(anyhow::anyhow!("certificate PDF: {error}")))?;
+    Ok(Sealed {
+        snapshot,
+        canonical,
+        seal,
+        pdf,
+    })
 }
 
 /// Retries a numbering collision (two supervisors issuing at once) a few times.
