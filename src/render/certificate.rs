@@ -70,7 +70,10 @@ const LEADING: f32 = 1.25;
 /// From the top of a line to its baseline, as a multiple of the font size: room for capital
 /// accents above, and DejaVu's descenders (0.24 em) fit in what remains of the line.
 const BASELINE_DROP: f32 = 0.98;
-const CELL_PADDING_X_MM: f32 = 1.2;
+const CELL_PADDING_X_MM: f32 = 1.0;
+/// A table cell or a block line wraps onto at most this many lines, the last one cut with
+/// "…": a row is never higher than a page.
+const MAX_CELL_LINES: usize = 6;
 const CELL_PADDING_Y_MM: f32 = 0.7;
 const SECTION_GAP_MM: f32 = 5.0;
 const SHADE_GREY: f32 = 0.92;
@@ -323,7 +326,7 @@ fn deflate(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     use std::io::Write;
     let mut encoder = flate2::write::ZlibEncoder::new(
         Vec::with_capacity(bytes.len() / 2),
-        flate2::Compression::best(),
+        flate2::Compression::default(),
     );
     encoder.write_all(bytes)?;
     encoder.finish()
@@ -644,8 +647,11 @@ fn translated<'t>(table: &[(&str, &'t str)], code: &'t str) -> &'t str {
 }
 
 /// A mass in kilograms without its unit, to the gram below 10 kg and to 100 g above:
-/// `120` → `0,120`, `27500` → `27,5`, `1234567` → `1 234,6` in French.
+/// `120` → `0,120`, `27500` → `27,5`, `1234567` → `1 234,6` in French; nothing is `0`.
 fn kg(lang: Lang, mass_g: i64) -> String {
+    if mass_g == 0 {
+        return "0".to_string();
+    }
     let sign = if mass_g < 0 { "-" } else { "" };
     let grams = mass_g.unsigned_abs();
     let plain = if grams < EXACT_BELOW_G.unsigned_abs() {
@@ -763,12 +769,17 @@ const CELL: Style = Style {
     bold: false,
     size_pt: 7.5,
 };
-const CELL_BOLD: Style = Style {
-    bold: true,
-    size_pt: 7.5,
+/// The annex: eight columns across the page.
+const ANNEX: Style = Style {
+    bold: false,
+    size_pt: 7.0,
 };
 
 impl Style {
+    fn bold(self) -> Style {
+        Style { bold: true, ..self }
+    }
+
     fn line_height_mm(self) -> f32 {
         LEADING * self.size_pt / PT_PER_MM
     }
@@ -813,34 +824,26 @@ enum Align {
     Right,
 }
 
-/// What a cell does with text wider than its column.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Fit {
-    /// Wraps onto more lines: the row grows.
-    Wrap,
-    /// Stays on one line, cut with "…": for long tables, whose rows stay one line high.
-    Cut,
-}
-
 struct Column<'t> {
     title: &'t str,
     width_mm: f32,
     align: Align,
-    fit: Fit,
 }
 
 impl<'t> Column<'t> {
-    fn new(title: &'t str, width_mm: f32, align: Align, fit: Fit) -> Column<'t> {
+    fn new(title: &'t str, width_mm: f32, align: Align) -> Column<'t> {
         Column {
             title,
             width_mm,
             align,
-            fit,
         }
     }
 }
 
+/// Cells wrap onto more lines (the row grows), up to [`MAX_CELL_LINES`].
 struct Table<'t> {
+    /// The cells' style; the header and the total are its bold.
+    style: Style,
     columns: Vec<Column<'t>>,
     rows: Vec<Vec<String>>,
     /// A last row in bold, under a rule.
@@ -936,15 +939,20 @@ impl<'f> Flow<'f> {
         });
     }
 
-    /// `text` in lines no wider than `width_mm`.
+    /// `text` in lines no wider than `width_mm`, at most [`MAX_CELL_LINES`] of them: the
+    /// last one kept is cut with "…" when there would be more.
     fn wrap(&self, text: &str, style: Style, width_mm: f32) -> Vec<String> {
         let font = self.font(style);
-        wrap(
-            font,
-            &font.printable(text),
-            style.size_pt,
-            width_mm * PT_PER_MM,
-        )
+        let width_pt = width_mm * PT_PER_MM;
+        let mut lines = wrap(font, &font.printable(text), style.size_pt, width_pt);
+        if lines.len() > MAX_CELL_LINES {
+            lines.truncate(MAX_CELL_LINES);
+            let last = format!("{}…", lines[MAX_CELL_LINES - 1]);
+            lines[MAX_CELL_LINES - 1] = metrics::truncate_by_width(&last, width_pt, |c| {
+                font.char_width_pt(c, style.size_pt)
+            });
+        }
+        lines
     }
 
     /// A line across the body at the cursor.
@@ -957,7 +965,9 @@ impl<'f> Flow<'f> {
 
     /// Wrapped text across the body, flowing onto the next page if need be.
     fn paragraph(&mut self, text: &str, style: Style) {
-        for line in self.wrap(text, style, BODY_WIDTH_MM) {
+        let font = self.font(style);
+        let printable = font.printable(text);
+        for line in wrap(font, &printable, style.size_pt, BODY_WIDTH_MM * PT_PER_MM) {
             self.line(&line, style);
         }
     }
@@ -1006,25 +1016,23 @@ impl<'f> Flow<'f> {
 
     /// A table across the body; rows flow onto further pages under a repeated header.
     fn table(&mut self, table: &Table) {
-        let header: Vec<Vec<String>> = table
-            .columns
-            .iter()
-            .map(|column| self.cell_lines(column.title, CELL_BOLD, column, Fit::Wrap))
-            .collect();
+        let (style, bold) = (table.style, table.style.bold());
+        let titles: Vec<&str> = table.columns.iter().map(|column| column.title).collect();
+        let header = self.row_lines(&titles, bold, table);
         let first_row = table
             .rows
             .first()
-            .map(|row| self.row_lines(row, CELL, table))
+            .map(|row| self.row_lines(row, style, table))
             .unwrap_or_default();
-        self.keep(row_height_mm(&header, CELL_BOLD) + row_height_mm(&first_row, CELL));
+        self.keep(row_height_mm(&header, bold) + row_height_mm(&first_row, style));
         self.table_header(table, &header);
         for (index, row) in table.rows.iter().enumerate() {
             let cells = if index == 0 {
                 first_row.clone()
             } else {
-                self.row_lines(row, CELL, table)
+                self.row_lines(row, style, table)
             };
-            let height_mm = row_height_mm(&cells, CELL);
+            let height_mm = row_height_mm(&cells, style);
             if self.top_mm + height_mm > BODY_BOTTOM_MM {
                 self.break_page();
                 self.table_header(table, &header);
@@ -1038,13 +1046,13 @@ impl<'f> Flow<'f> {
                     height_mm,
                 });
             }
-            self.table_row(table, &cells, CELL);
+            self.table_row(table, &cells, style);
         }
         if let Some(total) = &table.total {
-            let cells = self.row_lines(total, CELL_BOLD, table);
-            self.keep(row_height_mm(&cells, CELL_BOLD));
+            let cells = self.row_lines(total, bold, table);
+            self.keep(row_height_mm(&cells, bold));
             self.rule(table_width_mm(table));
-            self.table_row(table, &cells, CELL_BOLD);
+            self.table_row(table, &cells, bold);
         }
         self.rule(table_width_mm(table));
     }
@@ -1055,9 +1063,9 @@ impl<'f> Flow<'f> {
             left_mm: MARGIN_MM,
             top_mm,
             width_mm: table_width_mm(table),
-            height_mm: row_height_mm(header, CELL_BOLD),
+            height_mm: row_height_mm(header, table.style.bold()),
         });
-        self.table_row(table, header, CELL_BOLD);
+        self.table_row(table, header, table.style.bold());
     }
 
     /// Places one row's cells, already fitted to their columns, and moves under it.
@@ -1083,21 +1091,20 @@ impl<'f> Flow<'f> {
         self.top_mm += row_height_mm(cells, style);
     }
 
-    fn row_lines(&self, row: &[String], style: Style, table: &Table) -> Vec<Vec<String>> {
+    /// A row's cells as lines fitted to their columns.
+    fn row_lines(&self, row: &[impl AsRef<str>], style: Style, table: &Table) -> Vec<Vec<String>> {
         table
             .columns
             .iter()
             .zip(row)
-            .map(|(column, text)| self.cell_lines(text, style, column, column.fit))
+            .map(|(column, text)| {
+                self.wrap(
+                    text.as_ref(),
+                    style,
+                    column.width_mm - 2.0 * CELL_PADDING_X_MM,
+                )
+            })
             .collect()
-    }
-
-    fn cell_lines(&self, text: &str, style: Style, column: &Column, fit: Fit) -> Vec<String> {
-        match fit {
-            // Cut when placed.
-            Fit::Cut => vec![text.to_string()],
-            Fit::Wrap => self.wrap(text, style, column.width_mm - 2.0 * CELL_PADDING_X_MM),
-        }
     }
 
     fn rule(&mut self, width_mm: f32) {
@@ -1220,10 +1227,11 @@ fn layout(pdf: &CertificatePdf, fonts: &Fonts) -> Result<Vec<Page>, RenderError>
     );
     flow.gap(1.5);
     flow.table(&Table {
+        style: CELL,
         columns: vec![
-            Column::new(words.collection, 40.0, Align::Left, Fit::Wrap),
-            Column::new(words.received_on, 30.0, Align::Left, Fit::Wrap),
-            Column::new(words.reference, 110.0, Align::Left, Fit::Wrap),
+            Column::new(words.collection, 40.0, Align::Left),
+            Column::new(words.received_on, 30.0, Align::Left),
+            Column::new(words.reference, 110.0, Align::Left),
         ],
         rows: scope
             .collections
@@ -1241,11 +1249,12 @@ fn layout(pdf: &CertificatePdf, fonts: &Fonts) -> Result<Vec<Page>, RenderError>
 
     flow.heading(words.received_heading, 3.0 * CELL.line_height_mm());
     flow.table(&Table {
+        style: CELL,
         columns: vec![
-            Column::new(words.equipment_kind, 62.0, Align::Left, Fit::Wrap),
-            Column::new(words.weee_category, 68.0, Align::Left, Fit::Wrap),
-            Column::new(words.count, 20.0, Align::Right, Fit::Wrap),
-            Column::new(words.mass_kg, 30.0, Align::Right, Fit::Wrap),
+            Column::new(words.equipment_kind, 62.0, Align::Left),
+            Column::new(words.weee_category, 68.0, Align::Left),
+            Column::new(words.count, 20.0, Align::Right),
+            Column::new(words.mass_kg, 30.0, Align::Right),
         ],
         rows: snapshot
             .received
@@ -1285,10 +1294,11 @@ fn layout(pdf: &CertificatePdf, fonts: &Fonts) -> Result<Vec<Page>, RenderError>
     let mass_only =
         |label: &str, mass_g: i64| vec![label.to_string(), String::new(), kg(lang, mass_g)];
     flow.table(&Table {
+        style: CELL,
         columns: vec![
-            Column::new("", 120.0, Align::Left, Fit::Wrap),
-            Column::new(words.count, 25.0, Align::Right, Fit::Wrap),
-            Column::new(words.mass_kg, 35.0, Align::Right, Fit::Wrap),
+            Column::new("", 120.0, Align::Left),
+            Column::new(words.count, 25.0, Align::Right),
+            Column::new(words.mass_kg, 35.0, Align::Right),
         ],
         rows: vec![
             pieces(words.fate_received, &fate.received),
@@ -1306,9 +1316,10 @@ fn layout(pdf: &CertificatePdf, fonts: &Fonts) -> Result<Vec<Page>, RenderError>
         flow.line(words.none, BODY);
     } else {
         flow.table(&Table {
+            style: CELL,
             columns: vec![
-                Column::new(words.family, 120.0, Align::Left, Fit::Wrap),
-                Column::new(words.mass_kg, 60.0, Align::Right, Fit::Wrap),
+                Column::new(words.family, 120.0, Align::Left),
+                Column::new(words.mass_kg, 60.0, Align::Right),
             ],
             rows: fate
                 .recycled
@@ -1332,17 +1343,13 @@ fn layout(pdf: &CertificatePdf, fonts: &Fonts) -> Result<Vec<Page>, RenderError>
         flow.line(words.none, BODY);
     } else {
         flow.table(&Table {
+            style: CELL,
             columns: vec![
-                Column::new(words.material, 42.0, Align::Left, Fit::Wrap),
-                Column::new(words.mass_kg, 22.0, Align::Right, Fit::Wrap),
-                Column::new(words.processor, 40.0, Align::Left, Fit::Wrap),
-                Column::new(
-                    words.permit.trim_end_matches([' ', ':']),
-                    28.0,
-                    Align::Left,
-                    Fit::Wrap,
-                ),
-                Column::new(words.documents, 48.0, Align::Left, Fit::Wrap),
+                Column::new(words.material, 42.0, Align::Left),
+                Column::new(words.mass_kg, 22.0, Align::Right),
+                Column::new(words.processor, 40.0, Align::Left),
+                Column::new(words.permit.trim_end_matches([' ', ':']), 28.0, Align::Left),
+                Column::new(words.documents, 48.0, Align::Left),
             ],
             rows: fate
                 .hazardous
@@ -1392,15 +1399,16 @@ fn layout(pdf: &CertificatePdf, fonts: &Fonts) -> Result<Vec<Page>, RenderError>
         flow.line(words.annex_note, BODY);
         flow.gap(1.5);
         flow.table(&Table {
+            style: ANNEX,
             columns: vec![
-                Column::new(words.item, 22.0, Align::Left, Fit::Cut),
-                Column::new(words.equipment_kind, 25.0, Align::Left, Fit::Cut),
-                Column::new(words.serial, 25.0, Align::Left, Fit::Cut),
-                Column::new(words.method, 17.0, Align::Left, Fit::Cut),
-                Column::new(words.tool, 21.0, Align::Left, Fit::Cut),
-                Column::new(words.verification, 26.0, Align::Left, Fit::Cut),
-                Column::new(words.date, 19.0, Align::Left, Fit::Cut),
-                Column::new(words.operator, 25.0, Align::Left, Fit::Cut),
+                Column::new(words.item, 20.0, Align::Left),
+                Column::new(words.equipment_kind, 27.0, Align::Left),
+                Column::new(words.serial, 23.0, Align::Left),
+                Column::new(words.method, 18.0, Align::Left),
+                Column::new(words.tool, 17.0, Align::Left),
+                Column::new(words.verification, 33.0, Align::Left),
+                Column::new(words.date, 16.5, Align::Left),
+                Column::new(words.operator, 25.5, Align::Left),
             ],
             rows: snapshot
                 .annex
@@ -1926,7 +1934,7 @@ mod tests {
         assert_eq!(kg(Lang::En, 1_234_500), "1,234.5");
         assert_eq!(kg(Lang::En, -310), "-0.310");
         assert_eq!(kg(Lang::En, -12_350), "-12.4");
-        assert_eq!(kg(Lang::En, 0), "0.000");
+        assert_eq!(kg(Lang::En, 0), "0");
         assert_eq!(count(Lang::Fr, 5_000), "5\u{202f}000");
         assert_eq!(count(Lang::En, 5_000), "5,000");
     }
@@ -2121,7 +2129,7 @@ mod tests {
             assert!(
                 page.lines
                     .iter()
-                    .any(|line| line.text == "Objet" && line.style == CELL_BOLD),
+                    .any(|line| line.text == "Objet" && line.style == ANNEX.bold()),
                 "page {number} has no table header"
             );
         }
@@ -2154,11 +2162,12 @@ mod tests {
     }
 
     #[test]
-    fn long_cells_are_cut_or_wrapped_within_their_columns() {
-        let mut snapshot = sample(2);
+    fn long_cells_wrap_within_their_columns_and_only_overlong_ones_are_cut() {
+        let mut snapshot = sample(3);
         snapshot.annex[0].verification =
             "relecture complète de chaque secteur et contrôle visuel du plateau".into();
-        snapshot.annex[1].serial = "W".repeat(60);
+        snapshot.annex[1].serial = "W".repeat(30);
+        snapshot.annex[2].tool = "nwipe ".repeat(200);
         snapshot.fate.hazardous[0].documents = (1..=6)
             .map(|n| format!("SH-000000{n}Z / BSD 2026-11{n}"))
             .collect();
@@ -2171,21 +2180,31 @@ mod tests {
             .flat_map(|page| &page.lines)
             .map(|line| line.text.as_str())
             .collect();
-        assert!(
+        let text = lines.join(" ");
+        // Wrapped, every word is there.
+        for word in ["relecture", "complète", "secteur", "contrôle", "plateau"] {
+            assert!(text.contains(word), "{word}");
+        }
+        assert_eq!(
             lines
                 .iter()
-                .any(|l| l.starts_with("relecture compl") && l.ends_with('…'))
+                .filter(|l| l.starts_with('W'))
+                .map(|l| l.len())
+                .sum::<usize>(),
+            30
         );
-        assert!(
-            lines
-                .iter()
-                .any(|l| l.starts_with("WWW") && l.ends_with('…'))
-        );
-        // Wrapped: every document is there in full.
         for n in 1..=6 {
             let document = format!("BSD 2026-11{n}");
             assert!(lines.iter().any(|l| l.contains(&document)), "{document}");
         }
+        // Only a cell longer than MAX_CELL_LINES lines is cut.
+        let tool: Vec<&&str> = lines
+            .iter()
+            .filter(|l| l.starts_with("nwipe nwipe"))
+            .collect();
+        assert_eq!(tool.len(), MAX_CELL_LINES);
+        assert!(tool[MAX_CELL_LINES - 1].ends_with('…'));
+        assert!(!text.contains("complète…"));
     }
 
     #[test]
