@@ -11,10 +11,9 @@
 //!   (three decimals) below 10 kg, where a hazardous fraction of 120 g must not read as
 //!   0.1 kg, and to the nearest 100 g (one decimal, half away from zero) from 10 kg up.
 //!   French writes `1 234,5` with a narrow no-break space (U+202F), English `1,234.5`.
-//! - **Fonts**: DejaVu Sans and DejaVu Sans Bold are embedded whole. printpdf subsets fonts
-//!   only with its `text_layout` feature, which the crate leaves off (see Cargo.toml); the
-//!   two font programs are deflated once per process and make up most of a short
-//!   certificate's size.
+//! - **Fonts**: DejaVu Sans and DejaVu Sans Bold, cut to the glyphs the certificate draws by
+//!   [`subset`] (printpdf subsets only with its `text_layout` feature, which the crate leaves
+//!   off): whole, the two would add 740 KB to every certificate.
 //! - **Embedded proof**: the canonical snapshot is attached to the PDF as the file
 //!   `certificate-<number>.json` (a compressed embedded-file stream: a 5,000-device annex
 //!   is over a megabyte of JSON, too much for an uncompressed Info entry), and the document
@@ -25,6 +24,7 @@
 //!   the same bytes.
 
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use printpdf::{
@@ -36,6 +36,7 @@ use sha2::{Digest, Sha256};
 use super::labels::{self, AreaMm, PT_PER_MM, PlacedQr};
 use super::metrics;
 use super::qr::{QUIET_ZONE_MODULES, QrMatrix};
+use super::subset;
 use crate::domain::certificate::{Seal, Snapshot};
 use crate::i18n::Lang;
 
@@ -166,17 +167,23 @@ pub fn render(pdf: &CertificatePdf) -> Result<Vec<u8>, RenderError> {
 
     let lang = language(pdf.snapshot);
     let mut document = PdfDocument::new("");
-    for font in [&fonts.regular, &fonts.bold] {
+    for (font, bold) in [(&fonts.regular, false), (&fonts.bold, true)] {
+        let used = font.glyphs_used(
+            pages
+                .iter()
+                .flat_map(|page| &page.lines)
+                .filter(|line| line.style.bold == bold)
+                .map(|line| line.text.as_str()),
+        );
         document
             .resources
             .fonts
             .map
-            .insert(font.id.clone(), PdfFont::new(font.parsed.clone()));
+            .insert(font.id.clone(), PdfFont::new(font.cut_to(&used)?));
     }
     document.with_pages(pdf_pages);
     let mut warnings = Vec::new();
-    // Compressed below rather than by printpdf (`optimize`), as labels are: faster, and the
-    // fonts are deflated once per process.
+    // Compressed below rather than by printpdf (`optimize`), as labels are: faster.
     let uncompressed = PdfSaveOptions {
         optimize: false,
         // Writes the raw operators for shades, rules and the QR code.
@@ -188,7 +195,6 @@ pub fn render(pdf: &CertificatePdf) -> Result<Vec<u8>, RenderError> {
         tracing::debug!(page = warning.page, message = %warning.msg, "PDF writer warning");
     }
     embed_proof(&mut document, pdf, lang, &digest[..16]);
-    replace_font_programs(&mut document, fonts);
     labels::compress_streams(&mut document)?;
     let mut bytes = Vec::new();
     document.save_to(&mut bytes)?;
@@ -233,12 +239,18 @@ pub fn extract(pdf_bytes: &[u8]) -> Result<Embedded, ExtractError> {
 struct Font {
     /// Its resource name in the PDF: fixed, where printpdf would draw a random one.
     id: FontId,
+    name: &'static str,
     parsed: ParsedFont,
-    /// Advance widths in thousandths of an em, truncated as the PDF's `/W` array has them,
-    /// for code points below [`DENSE_CHARS`]; `None` where the font lacks the character.
-    dense_widths: Vec<Option<u16>>,
-    /// The font program deflated, which replaces printpdf's copy in every PDF.
-    compressed_program: Vec<u8>,
+    /// Glyph and advance width (in thousandths of an em, truncated as the PDF's `/W` array
+    /// has it) for code points below [`DENSE_CHARS`]; `None` where the font lacks the
+    /// character.
+    dense: Vec<Option<Glyph>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Glyph {
+    id: u16,
+    width: u16,
 }
 
 struct Fonts {
@@ -262,32 +274,66 @@ fn fonts() -> Result<&'static Fonts, RenderError> {
 
 impl Font {
     fn load(name: &'static str, program: &[u8]) -> Result<Font, &'static str> {
-        let mut parsed = ParsedFont::from_bytes(program, 0, &mut Vec::new()).ok_or(name)?;
-        parsed.font_name = Some(name.to_string());
+        let parsed = ParsedFont::from_bytes(program, 0, &mut Vec::new()).ok_or(name)?;
         let mut font = Font {
             id: FontId(name.replace('-', "")),
-            dense_widths: Vec::new(),
-            compressed_program: deflate(program).map_err(|_| name)?,
+            name,
             parsed,
+            dense: Vec::new(),
         };
-        font.dense_widths = (0..DENSE_CHARS as u32)
-            .map(|code| char::from_u32(code).and_then(|c| font.lookup_width(c)))
+        font.dense = (0..DENSE_CHARS as u32)
+            .map(|code| char::from_u32(code).and_then(|c| font.lookup(c)))
             .collect();
         Ok(font)
     }
 
-    fn lookup_width(&self, c: char) -> Option<u16> {
-        let glyph = self.parsed.lookup_glyph_index(c as u32)?;
-        let units = f32::from(self.parsed.get_glyph_width(glyph)?);
+    fn lookup(&self, c: char) -> Option<Glyph> {
+        let id = self.parsed.lookup_glyph_index(c as u32)?;
+        let units = f32::from(self.parsed.get_glyph_width(id)?);
         let units_per_em = f32::from(self.parsed.pdf_font_metrics.units_per_em);
-        Some((units * 1000.0 / units_per_em) as u16)
+        Some(Glyph {
+            id,
+            width: (units * 1000.0 / units_per_em) as u16,
+        })
+    }
+
+    fn glyph(&self, c: char) -> Option<Glyph> {
+        match self.dense.get(c as usize) {
+            Some(glyph) => *glyph,
+            None => self.lookup(c),
+        }
     }
 
     fn width(&self, c: char) -> Option<u16> {
-        match self.dense_widths.get(c as usize) {
-            Some(width) => *width,
-            None => self.lookup_width(c),
+        self.glyph(c).map(|glyph| glyph.width)
+    }
+
+    /// The glyphs that draw `texts`.
+    fn glyphs_used<'t>(&self, texts: impl Iterator<Item = &'t str>) -> BTreeSet<u16> {
+        let mut used = vec![false; usize::from(u16::MAX) + 1];
+        for c in texts.flat_map(str::chars) {
+            if let Some(glyph) = self.glyph(c) {
+                used[usize::from(glyph.id)] = true;
+            }
         }
+        (0..=u16::MAX).filter(|&id| used[usize::from(id)]).collect()
+    }
+
+    /// This face with only the `used` glyphs' outlines, named with a subset tag (six
+    /// capitals, from the glyphs kept) as the PDF specification asks of a subset.
+    fn cut_to(&self, used: &BTreeSet<u16>) -> Result<ParsedFont, RenderError> {
+        let program = subset::keep_glyphs(&self.parsed.original_bytes, used)
+            .ok_or(RenderError::Font(self.name))?;
+        let glyph_ids: Vec<u8> = used.iter().flat_map(|id| id.to_be_bytes()).collect();
+        let tag: String = Sha256::digest(&glyph_ids)
+            .iter()
+            .take(6)
+            .map(|byte| char::from(b'A' + byte % 26))
+            .collect();
+        let mut cut = self.parsed.clone();
+        cut.original_bytes = program;
+        cut.font_name = Some(format!("{tag}+{}", self.name));
+        Ok(cut)
     }
 
     fn char_width_pt(&self, c: char, size_pt: f32) -> f32 {
@@ -319,36 +365,6 @@ impl Font {
                 })
                 .collect(),
         )
-    }
-}
-
-fn deflate(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    use std::io::Write;
-    let mut encoder = flate2::write::ZlibEncoder::new(
-        Vec::with_capacity(bytes.len() / 2),
-        flate2::Compression::default(),
-    );
-    encoder.write_all(bytes)?;
-    encoder.finish()
-}
-
-/// Swaps printpdf's uncompressed copies of the font programs for the ones deflated at
-/// start-up: deflating 1.4 MB of fonts again for every certificate would cost more than
-/// drawing 100 pages.
-fn replace_font_programs(document: &mut lopdf::Document, fonts: &Fonts) {
-    for object in document.objects.values_mut() {
-        let lopdf::Object::Stream(stream) = object else {
-            continue;
-        };
-        for font in [&fonts.regular, &fonts.bold] {
-            if stream.dict.get(b"Filter").is_err()
-                && stream.content.len() == font.parsed.original_bytes.len()
-                && stream.content == font.parsed.original_bytes
-            {
-                stream.dict.set("Filter", "FlateDecode");
-                stream.set_content(font.compressed_program.clone());
-            }
-        }
     }
 }
 
@@ -2277,6 +2293,72 @@ mod tests {
         other.number = "2026-0043".into();
         let other = Sealed::new(other).render();
         assert_ne!(first, other);
+    }
+
+    /// The pages of a PDF as PNG images, as poppler draws them at 50 dpi.
+    fn raster(pdf: &[u8]) -> Vec<Vec<u8>> {
+        let dir = tempfile::tempdir().unwrap();
+        let pdf_path = dir.path().join("certificate.pdf");
+        std::fs::write(&pdf_path, pdf).unwrap();
+        let status = Command::new("pdftoppm")
+            .args(["-r", "50", "-png"])
+            .arg(&pdf_path)
+            .arg(dir.path().join("page"))
+            .status()
+            .expect("pdftoppm runs");
+        assert!(status.success());
+        let mut pages: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "png"))
+            .collect();
+        pages.sort();
+        pages
+            .iter()
+            .map(|path| std::fs::read(path).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn the_cut_fonts_draw_exactly_what_the_whole_fonts_draw() {
+        let pdf = Sealed::new(sample(30)).render();
+        let mut whole = lopdf::Document::load_mem(&pdf).unwrap();
+        let mut swapped = 0;
+        let descriptors: Vec<(String, lopdf::ObjectId)> = whole
+            .objects
+            .values()
+            .filter_map(|object| {
+                let dict = object.as_dict().ok()?;
+                let name = dict.get(b"FontName").ok()?.as_name().ok()?;
+                let program = dict.get(b"FontFile2").ok()?.as_reference().ok()?;
+                Some((String::from_utf8_lossy(name).into_owned(), program))
+            })
+            .collect();
+        for (name, program) in descriptors {
+            let (_, face) = name.split_once('+').expect("a subset tag");
+            let bytes = if face == "DejaVuSans-Bold" {
+                BOLD_TTF
+            } else {
+                REGULAR_TTF
+            };
+            let stream = whole
+                .get_object_mut(program)
+                .unwrap()
+                .as_stream_mut()
+                .unwrap();
+            assert!(stream.decompressed_content().unwrap().len() < bytes.len() / 4);
+            stream.dict.remove(b"Filter");
+            stream.dict.set("Length1", bytes.len() as i64);
+            stream.set_content(bytes.to_vec());
+            swapped += 1;
+        }
+        assert_eq!(swapped, 2);
+        let mut whole_pdf = Vec::new();
+        whole.save_to(&mut whole_pdf).unwrap();
+        assert!(whole_pdf.len() > pdf.len() + 1_000_000);
+        let (cut_pages, whole_pages) = (raster(&pdf), raster(&whole_pdf));
+        assert_eq!(cut_pages.len(), 2);
+        assert!(cut_pages == whole_pages, "the pages differ");
     }
 
     #[test]
