@@ -76,7 +76,7 @@ const CELL_PADDING_X_MM: f32 = 1.0;
 /// "…": a row is never higher than a page.
 const MAX_CELL_LINES: usize = 6;
 const CELL_PADDING_Y_MM: f32 = 0.7;
-const SECTION_GAP_MM: f32 = 5.0;
+const SECTION_GAP_MM: f32 = 3.5;
 const SHADE_GREY: f32 = 0.92;
 const RULE_GREY: f32 = 0.55;
 const RULE_THICKNESS_PT: f32 = 0.5;
@@ -1229,10 +1229,9 @@ fn layout(pdf: &CertificatePdf, fonts: &Fonts) -> Result<Vec<Page>, RenderError>
         "partner" => words.scope_partner,
         other => other,
     };
-    flow.line(kind, BODY);
     flow.line(
         &format!(
-            "{} {} {} {} {}",
+            "{kind} · {} {} {} {} {}",
             words.period,
             words.period_from,
             short_day(lang, &scope.from),
@@ -1267,10 +1266,10 @@ fn layout(pdf: &CertificatePdf, fonts: &Fonts) -> Result<Vec<Page>, RenderError>
     flow.table(&Table {
         style: CELL,
         columns: vec![
-            Column::new(words.equipment_kind, 62.0, Align::Left),
-            Column::new(words.weee_category, 68.0, Align::Left),
-            Column::new(words.count, 20.0, Align::Right),
-            Column::new(words.mass_kg, 30.0, Align::Right),
+            Column::new(words.equipment_kind, 52.0, Align::Left),
+            Column::new(words.weee_category, 88.0, Align::Left),
+            Column::new(words.count, 18.0, Align::Right),
+            Column::new(words.mass_kg, 22.0, Align::Right),
         ],
         rows: snapshot
             .received
@@ -2359,6 +2358,18 @@ mod tests {
         let (cut_pages, whole_pages) = (raster(&pdf), raster(&whole_pdf));
         assert_eq!(cut_pages.len(), 2);
         assert!(cut_pages == whole_pages, "the pages differ");
+    }
+
+    #[test]
+    fn a_certificate_without_data_bearing_devices_fits_on_one_page() {
+        let pages = Sealed::new(sample(0)).layout();
+        assert_eq!(pages.len(), 1);
+        assert!(
+            pages[0]
+                .lines
+                .iter()
+                .any(|line| line.text == "Aucun appareil porteur de données.")
+        );
     }
 
     #[test]
