@@ -350,17 +350,18 @@ impl Font {
         thousandths as f32 * size_pt / 1000.0
     }
 
-    /// What the font can show of `text`: whitespace becomes a space, a character the font
-    /// lacks becomes `?`, so that measuring agrees with printing.
+    /// What the font can show of `text`: tabs and line breaks become spaces, a character the
+    /// font lacks becomes `?`, so that measuring agrees with printing. No-break spaces stay:
+    /// they keep `1 234,5` on one line.
     fn printable<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        let shows = |c: char| c == ' ' || (!c.is_whitespace() && self.width(c).is_some());
+        let shows = |c: char| !c.is_control() && self.width(c).is_some();
         if text.chars().all(shows) {
             return Cow::Borrowed(text);
         }
         Cow::Owned(
             text.chars()
                 .map(|c| match c {
-                    c if c.is_whitespace() => ' ',
+                    c if c.is_whitespace() && !shows(c) => ' ',
                     c if shows(c) => c,
                     _ => '?',
                 })
@@ -1985,6 +1986,14 @@ mod tests {
         assert_eq!(lines.join(" "), text);
         assert!(lines.iter().all(|line| font.width_pt(line, 9.0) <= 100.0));
 
+        // A no-break space holds a number together.
+        let number = "Total 1\u{202f}234\u{202f}567,8";
+        let width_pt = font.width_pt("1\u{202f}234\u{202f}567,8 ", 9.0);
+        assert_eq!(
+            wrap(font, number, 9.0, width_pt),
+            vec!["Total", "1\u{202f}234\u{202f}567,8"]
+        );
+
         let url = wrap(font, VERIFY_URL, 7.0, 100.0);
         assert_eq!(url.concat(), VERIFY_URL);
         assert!(url.iter().all(|line| font.width_pt(line, 7.0) <= 100.0));
@@ -2006,6 +2015,7 @@ mod tests {
                 assert!(font.width(c).is_some_and(|w| w > 0), "{c:?}");
             }
             assert_eq!(font.printable("Lycée\tFélix"), "Lycée Félix");
+            assert_eq!(font.printable("1\u{202f}234,5"), "1\u{202f}234,5");
             assert_eq!(font.printable("a\u{E000}b"), "a?b");
         }
     }
@@ -2040,7 +2050,14 @@ mod tests {
         let mut snapshot = sample(3);
         snapshot.received[0].mass_g = 1_234_567;
         let sealed = Sealed::new(snapshot);
-        // Readers copy the narrow no-break space out as a plain space.
+        let pages = sealed.layout();
+        assert!(
+            pages[0]
+                .lines
+                .iter()
+                .any(|line| line.text == "1\u{202f}234,6")
+        );
+        // Readers may copy the narrow no-break space out as a plain space.
         let text = pdftotext(&sealed.render()).replace('\u{202f}', " ");
         for expected in [
             "Certificat de valorisation",
