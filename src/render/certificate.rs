@@ -136,6 +136,9 @@ pub enum RenderError {
     /// Writing to memory does not fail in practice: an internal error, not the caller's.
     #[error("cannot write the PDF: {0}")]
     Write(#[from] std::io::Error),
+    /// printpdf's document lacks what it always has: an internal error.
+    #[error("cannot complete the PDF: {0}")]
+    Pdf(#[from] lopdf::Error),
 }
 
 /// Why a PDF's embedded certificate could not be read.
@@ -195,7 +198,7 @@ pub fn render(pdf: &CertificatePdf) -> Result<Vec<u8>, RenderError> {
     for warning in warnings {
         tracing::debug!(page = warning.page, message = %warning.msg, "PDF writer warning");
     }
-    embed_proof(&mut document, pdf, lang, &digest[..16]);
+    embed_proof(&mut document, pdf, lang, &digest[..16])?;
     labels::compress_streams(&mut document)?;
     let mut bytes = Vec::new();
     document.save_to(&mut bytes)?;
@@ -1680,7 +1683,12 @@ fn page_ops(page: &Page, fonts: &Fonts) -> Vec<Op> {
 
 /// Attaches the canonical snapshot, writes the seal and fixed dates into the Info
 /// dictionary, and derives the trailer ID from the snapshot's hash.
-fn embed_proof(document: &mut lopdf::Document, pdf: &CertificatePdf, lang: Lang, id: &[u8]) {
+fn embed_proof(
+    document: &mut lopdf::Document,
+    pdf: &CertificatePdf,
+    lang: Lang,
+    id: &[u8],
+) -> Result<(), lopdf::Error> {
     use lopdf::{Dictionary, Object, Stream, StringFormat, text_string};
 
     let snapshot = pdf.snapshot;
@@ -1726,9 +1734,9 @@ fn embed_proof(document: &mut lopdf::Document, pdf: &CertificatePdf, lang: Lang,
             ]),
         )])),
     )]);
-    if let Ok(catalog) = document.catalog_mut() {
-        catalog.set("Names", Object::Dictionary(names));
-    }
+    document
+        .catalog_mut()?
+        .set("Names", Object::Dictionary(names));
 
     let mut info = Dictionary::from_iter([
         (
@@ -1762,6 +1770,7 @@ fn embed_proof(document: &mut lopdf::Document, pdf: &CertificatePdf, lang: Lang,
     document
         .trailer
         .set("ID", Object::Array(vec![id.clone(), id]));
+    Ok(())
 }
 
 /// The embedded file named `file_name` in the document's EmbeddedFiles name tree.
