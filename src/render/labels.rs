@@ -22,7 +22,7 @@ pub const MAX_DETAIL_LINES: usize = 2;
 /// A printer correction beyond this is a unit mistake rather than a correction.
 pub const MAX_OFFSET_MM: f32 = 10.0;
 
-const PT_PER_MM: f32 = 72.0 / 25.4;
+pub(super) const PT_PER_MM: f32 = 72.0 / 25.4;
 /// Labels at least this much wider than high get their text beside the QR code, others under it.
 const TEXT_BESIDE_MIN_ASPECT: f32 = 1.4;
 /// Text beside the QR code keeps at least this share of the label's inner width.
@@ -291,7 +291,7 @@ pub fn render_pdf(
 }
 
 /// Deflates every stream that may be, keeping a stream as it is where that is smaller.
-fn compress_streams(pdf: &mut lopdf::Document) -> Result<(), RenderError> {
+pub(super) fn compress_streams(pdf: &mut lopdf::Document) -> std::io::Result<()> {
     let streams: Vec<(lopdf::ObjectId, &[u8])> = pdf
         .objects
         .iter()
@@ -326,7 +326,7 @@ fn compress_streams(pdf: &mut lopdf::Document) -> Result<(), RenderError> {
 }
 
 /// `work` on every item, in order, spread over the machine's cores when there are enough.
-fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(super) fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(1, |cores| cores.get());
     let chunk_len = items.len().div_ceil(threads).max(MIN_ITEMS_PER_THREAD);
     if chunk_len >= items.len() {
@@ -555,32 +555,7 @@ fn page_ops(page: &PageLayout, border_radius_mm: Option<f32>) -> Vec<Op> {
     }
 
     for label in &page.labels {
-        // Drawn in module units (x right, y down from the symbol's top-left corner), so
-        // the content stream holds small integers.
-        let qr = &label.qr;
-        let module_pt = qr.module_mm * PT_PER_MM;
-        let origin = to_point(qr.left_mm, qr.top_mm);
-        ops.push(Op::SaveGraphicsState);
-        ops.push(Op::SetTransformationMatrix {
-            matrix: CurTransMat::Raw([module_pt, 0.0, 0.0, -module_pt, origin.x.0, origin.y.0]),
-        });
-        // One path of `re` subpaths, filled once: viewers show no seams between touching
-        // runs, and it takes a quarter of the bytes of polygon rings. printpdf has no op
-        // for a rectangle that does not paint itself, hence the raw operators.
-        for run in qr.matrix.dark_runs() {
-            ops.push(Op::Unknown {
-                key: "re".into(),
-                value: [run.first_column, run.row, run.length_modules, 1]
-                    .into_iter()
-                    .map(|modules| DictItem::Int(modules as i64))
-                    .collect(),
-            });
-        }
-        ops.push(Op::Unknown {
-            key: "f".into(),
-            value: Vec::new(),
-        });
-        ops.push(Op::RestoreGraphicsState);
+        draw_qr(&label.qr, page.height_mm, &mut ops);
     }
 
     let texts: Vec<&PlacedText> = page
@@ -611,6 +586,38 @@ fn page_ops(page: &PageLayout, border_radius_mm: Option<f32>) -> Vec<Op> {
         ops.push(Op::EndTextSection);
     }
     ops
+}
+
+/// Draws `qr`'s dark modules in the current fill colour, on a page `page_height_mm` high.
+pub(super) fn draw_qr(qr: &PlacedQr, page_height_mm: f32, ops: &mut Vec<Op>) {
+    // Drawn in module units (x right, y down from the symbol's top-left corner), so
+    // the content stream holds small integers.
+    let module_pt = qr.module_mm * PT_PER_MM;
+    let (origin_x_pt, origin_y_pt) = (
+        qr.left_mm * PT_PER_MM,
+        (page_height_mm - qr.top_mm) * PT_PER_MM,
+    );
+    ops.push(Op::SaveGraphicsState);
+    ops.push(Op::SetTransformationMatrix {
+        matrix: CurTransMat::Raw([module_pt, 0.0, 0.0, -module_pt, origin_x_pt, origin_y_pt]),
+    });
+    // One path of `re` subpaths, filled once: viewers show no seams between touching
+    // runs, and it takes a quarter of the bytes of polygon rings. printpdf has no op
+    // for a rectangle that does not paint itself, hence the raw operators.
+    for run in qr.matrix.dark_runs() {
+        ops.push(Op::Unknown {
+            key: "re".into(),
+            value: [run.first_column, run.row, run.length_modules, 1]
+                .into_iter()
+                .map(|modules| DictItem::Int(modules as i64))
+                .collect(),
+        });
+    }
+    ops.push(Op::Unknown {
+        key: "f".into(),
+        value: Vec::new(),
+    });
+    ops.push(Op::RestoreGraphicsState);
 }
 
 /// The outline of `frame` with rounded corners, clockwise from the top edge, in mm from

@@ -105,21 +105,33 @@ pub fn printable(text: &str) -> String {
 /// `text` if it fits in `max_width_pt`, else as much of it as fits followed by `…`
 /// (nothing when not even that fits).
 pub fn truncate_to_width(face: Face, text: &str, size_pt: f32, max_width_pt: f32) -> String {
-    if face.text_width_pt(text, size_pt) <= max_width_pt {
+    truncate_by_width(text, max_width_pt, |c| {
+        f32::from(face.glyph_width(c)) * size_pt / 1000.0
+    })
+}
+
+/// `text` if it fits in `max_width_pt`, else as much of it as fits followed by `…`
+/// (nothing when not even that fits), in any font: `char_width_pt` measures one character.
+pub fn truncate_by_width(
+    text: &str,
+    max_width_pt: f32,
+    char_width_pt: impl Fn(char) -> f32,
+) -> String {
+    if text.chars().map(&char_width_pt).sum::<f32>() <= max_width_pt {
         return text.to_string();
     }
-    let budget_pt = max_width_pt - face.text_width_pt(&ELLIPSIS.to_string(), size_pt);
+    let budget_pt = max_width_pt - char_width_pt(ELLIPSIS);
+    if budget_pt < 0.0 {
+        return String::new();
+    }
     let mut kept_pt = 0.0;
     let mut end = 0;
     for (i, c) in text.char_indices() {
-        kept_pt += face.text_width_pt(&c.to_string(), size_pt);
+        kept_pt += char_width_pt(c);
         if kept_pt > budget_pt {
             break;
         }
         end = i + c.len_utf8();
-    }
-    if budget_pt < 0.0 {
-        return String::new();
     }
     format!("{}{ELLIPSIS}", text[..end].trim_end())
 }

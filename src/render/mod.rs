@@ -1,12 +1,14 @@
-//! Printable labels: layouts read from `labels/*.toml`, QR content, and sheets rendered as PDF.
+//! Printable labels (layouts read from `labels/*.toml`, QR content, sheets rendered as PDF) and
+//! recovery certificates as PDF.
 //!
 //! Pure library code: no database, no HTTP. Items, lots, ingots, badges and station cards
-//! all print through [`render_pdf`].
+//! all print through [`render_pdf`]; recovery certificates through [`certificate::render`].
 
 pub mod certificate;
 pub mod labels;
 pub mod metrics;
 pub mod qr;
+pub mod subset;
 pub mod template;
 
 pub use labels::{

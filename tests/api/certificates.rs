@@ -729,3 +729,86 @@ async fn supervisors_see_what_is_ready_and_issue_from_the_page() {
         .json();
     assert_eq!(ready, json!([]));
 }
+
+fn run_tool(tool: &str, args: &[&str]) -> String {
+    let output = std::process::Command::new(tool)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool}: {e}"));
+    assert!(
+        output.status.success(),
+        "{tool} {args:?}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn the_issued_pdf_reads_back_and_its_qr_code_opens_the_verify_page() {
+    let app = crate::helpers::TestApp::with_config(|config| {
+        config.public_url = Some("https://greenchip.example.org/".into());
+        config.workshop_name = "Atelier Green Chip".into();
+        config.workshop_permit = "AE-MRK-2026-017".into();
+    })
+    .await;
+    let history = History::received_by(Workshop::with(app).await).await;
+    history.mostly_processed().await;
+    history.finish().await;
+    let issued = history
+        .issue(json!({ "collection": history.shop.collection, "language": "fr" }))
+        .await
+        .json();
+    let number = issued["number"].as_str().unwrap().to_string();
+    let code = issued["code"].as_str().unwrap().to_string();
+    let pdf = history
+        .get(&history.shop.supervisor, &format!("/api/v1/certificates/{number}/pdf"))
+        .await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert!(pdf.body.starts_with(b"%PDF-"));
+
+    // What the PDF carries verifies on its own, as `greenchip certificate verify` checks it.
+    let embedded = greenchip::render::certificate::extract(&pdf.body).expect("the seal is embedded");
+    greenchip::domain::certificate::verify(&embedded.canonical, &embedded.seal)
+        .expect("the embedded snapshot verifies");
+    assert_eq!(embedded.seal.hash, issued["hash"].as_str().unwrap());
+
+    if !crate::labels::have_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("certificate.pdf");
+    std::fs::write(&file, &pdf.body).unwrap();
+    let path = file.to_str().unwrap();
+    run_tool("qpdf", &["--check", path]);
+    let text = run_tool("pdftotext", &["-layout", path, "-"]);
+    for expected in [
+        "Lycée Ibn Sina",
+        number.as_str(),
+        "Atelier Green Chip",
+        "AE-MRK-2026-017",
+        "Plomb Récupération",
+        "BSD-2026-118",
+        "23,7",
+        "Récupération",
+        "certifie",
+        history.pc.as_str(),
+    ] {
+        assert!(text.contains(expected), "pdftotext lacks {expected:?}:\n{text}");
+    }
+    let prefix = dir.path().join("page");
+    run_tool(
+        "pdftoppm",
+        &["-r", "150", "-f", "1", "-l", "1", "-png", path, prefix.to_str().unwrap()],
+    );
+    let image = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|e| e == "png"))
+        .expect("a rendered page");
+    let decoded = run_tool("zbarimg", &["--raw", "-q", image.to_str().unwrap()]);
+    assert_eq!(
+        decoded.trim(),
+        format!("https://greenchip.example.org/verify/{code}")
+    );
+}

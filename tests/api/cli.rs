@@ -416,6 +416,8 @@ async fn the_demo_fills_a_workshop_and_can_run_twice() {
     assert!(stdout(&second).contains("already there"));
     assert_eq!(demo_counts(&url).await, made, "the second run adds nothing");
 
+    certificate_verify_checks_a_demo_pdf_offline(&url).await;
+
     let checked = tokio::task::spawn_blocking(move || run(&url, &["ledger", "check"]))
         .await
         .unwrap();
@@ -484,4 +486,93 @@ async fn ledger_check_is_clean_on_a_consistent_history_and_fails_naming_damage()
         stdout(&damaged)
     );
     assert!(String::from_utf8_lossy(&damaged.stderr).starts_with("error: ledger damaged"));
+}
+
+/// `greenchip certificate verify`: a demo certificate's PDF is genuine against the published
+/// key, offline; against another key, or with one figure changed, it is not.
+async fn certificate_verify_checks_a_demo_pdf_offline(url: &str) {
+    use greenchip::entities::certificate;
+    use sea_orm::EntityTrait;
+    let config = greenchip::Config {
+        database_url: url.to_string(),
+        ..greenchip::Config::default()
+    };
+    let db = greenchip::db::open(&config).await.unwrap();
+    let issued = certificate::Entity::find()
+        .one(&db)
+        .await
+        .unwrap()
+        .expect("the demo issued certificates");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("certificate.pdf");
+    std::fs::write(&file, &issued.pdf).unwrap();
+    let path = file.to_str().unwrap().to_string();
+    let verify = |args: Vec<String>| {
+        let url = url.to_string();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            run(&url, &args)
+        })
+    };
+    let offline = verify(vec![
+        "certificate".into(),
+        "verify".into(),
+        path.clone(),
+        "--key".into(),
+        issued.public_key.clone(),
+    ])
+    .await
+    .unwrap();
+    assert!(offline.status.success(), "{}", String::from_utf8_lossy(&offline.stderr));
+    assert!(stdout(&offline).starts_with(&format!("genuine: certificate {}", issued.number)));
+    let stored = verify(vec!["certificate".into(), "verify".into(), issued.number.clone()])
+        .await
+        .unwrap();
+    assert!(stored.status.success(), "{}", String::from_utf8_lossy(&stored.stderr));
+    let other_key = greenchip::domain::certificate::public_key_hex(&[3; 32]);
+    let refused = verify(vec![
+        "certificate".into(),
+        "verify".into(),
+        path.clone(),
+        "--key".into(),
+        other_key,
+    ])
+    .await
+    .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("NOT genuine"));
+    // The same PDF with one received figure changed in its embedded snapshot.
+    let embedded = greenchip::render::certificate::extract(&issued.pdf).unwrap();
+    let snapshot: greenchip::domain::certificate::Snapshot =
+        serde_json::from_str(&embedded.canonical).unwrap();
+    let mut forged = snapshot.clone();
+    forged.fate.received.mass_g += 1_000;
+    let forged_text = forged.canonical().unwrap();
+    // The forger can recompute the hash, not the signature.
+    let forged_seal = greenchip::domain::certificate::Seal {
+        hash: greenchip::domain::certificate::hash_hex(&forged_text),
+        ..embedded.seal.clone()
+    };
+    let forged_pdf = greenchip::render::certificate::render(
+        &greenchip::render::certificate::CertificatePdf {
+            snapshot: &forged,
+            canonical: &forged_text,
+            seal: &forged_seal,
+            verify_url: "https://greenchip.example.org/verify/x",
+            status_note: None,
+        },
+    )
+    .unwrap();
+    std::fs::write(&file, &forged_pdf).unwrap();
+    let forged = verify(vec![
+        "certificate".into(),
+        "verify".into(),
+        path,
+        "--key".into(),
+        issued.public_key.clone(),
+    ])
+    .await
+    .unwrap();
+    assert!(!forged.status.success());
+    assert!(String::from_utf8_lossy(&forged.stderr).contains("NOT genuine"));
 }

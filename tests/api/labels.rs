@@ -12,7 +12,7 @@ use crate::helpers::TestApp;
 
 /// Whether the PDF tools are here. On CI they must be (`.ci/run` installs them); elsewhere a
 /// test that needs them says it skipped that part.
-fn have_tools() -> bool {
+pub fn have_tools() -> bool {
     let present = ["qpdf", "pdftotext", "pdftoppm", "zbarimg"]
         .iter()
         .all(|tool| Command::new(tool).arg("--version").output().is_ok());
