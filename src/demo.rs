@@ -416,7 +416,7 @@ async fn certify(
             .await?;
             format!(
                 "{:<10} {:<8} password {}  (the partner portal of {})",
-                Role::Partner,
+                Role::Partner.as_str(),
                 created.user.name,
                 created.generated_password.unwrap_or_default(),
                 ready

@@ -31,10 +31,10 @@ const MONITOR_G: i64 = 4_300;
 
 impl History {
     async fn received() -> History {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter("error")
-            .try_init();
-        let shop = Workshop::new().await;
+        History::received_by(Workshop::new().await).await
+    }
+
+    async fn received_by(shop: Workshop) -> History {
         let pc = shop.item("desktop_pc", PC_G).await;
         let ups = shop.item("ups", UPS_G).await;
         let monitor = shop.item("lcd_monitor", MONITOR_G).await;
