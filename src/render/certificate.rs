@@ -1154,18 +1154,18 @@ fn wrap(font: &Font, text: &str, size_pt: f32, width_pt: f32) -> Vec<String> {
     let mut line = String::new();
     let mut line_pt = 0.0;
     fn end_line(lines: &mut Vec<String>, line: &mut String, line_pt: &mut f32) {
-        lines.push(line.trim_end().to_string());
+        lines.push(line.trim_end_matches(' ').to_string());
         line.clear();
         *line_pt = 0.0;
     }
     for token in text.split_inclusive([' ', '/']) {
         let token = if line.is_empty() {
-            token.trim_start()
+            token.trim_start_matches(' ')
         } else {
             token
         };
         let token_pt = font.width_pt(token, size_pt);
-        let visible_pt = font.width_pt(token.trim_end(), size_pt);
+        let visible_pt = font.width_pt(token.trim_end_matches(' '), size_pt);
         if line_pt + visible_pt <= width_pt {
             line.push_str(token);
             line_pt += token_pt;
@@ -1174,8 +1174,8 @@ fn wrap(font: &Font, text: &str, size_pt: f32, width_pt: f32) -> Vec<String> {
         if !line.is_empty() {
             end_line(&mut lines, &mut line, &mut line_pt);
         }
-        let token = token.trim_start();
-        if font.width_pt(token.trim_end(), size_pt) <= width_pt {
+        let token = token.trim_start_matches(' ');
+        if font.width_pt(token.trim_end_matches(' '), size_pt) <= width_pt {
             line.push_str(token);
             line_pt = font.width_pt(token, size_pt);
             continue;
@@ -1189,7 +1189,7 @@ fn wrap(font: &Font, text: &str, size_pt: f32, width_pt: f32) -> Vec<String> {
             line_pt += c_pt;
         }
     }
-    if !line.trim_end().is_empty() || lines.is_empty() {
+    if !line.trim_end_matches(' ').is_empty() || lines.is_empty() {
         end_line(&mut lines, &mut line, &mut line_pt);
     }
     lines
