@@ -1421,12 +1421,13 @@ fn layout(pdf: &CertificatePdf, fonts: &Fonts) -> Result<Vec<Page>, RenderError>
         flow.table(&Table {
             style: ANNEX,
             columns: vec![
-                Column::new(words.item, 20.0, Align::Left),
-                Column::new(words.equipment_kind, 27.0, Align::Left),
+                // Wide enough that a code (`IT-` and nine symbols) never wraps.
+                Column::new(words.item, 23.0, Align::Left),
+                Column::new(words.equipment_kind, 25.0, Align::Left),
                 Column::new(words.serial, 23.0, Align::Left),
                 Column::new(words.method, 18.0, Align::Left),
                 Column::new(words.tool, 17.0, Align::Left),
-                Column::new(words.verification, 33.0, Align::Left),
+                Column::new(words.verification, 32.0, Align::Left),
                 Column::new(words.date, 16.5, Align::Left),
                 Column::new(words.operator, 25.5, Align::Left),
             ],

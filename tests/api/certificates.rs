@@ -762,13 +762,17 @@ async fn the_issued_pdf_reads_back_and_its_qr_code_opens_the_verify_page() {
     let number = issued["number"].as_str().unwrap().to_string();
     let code = issued["code"].as_str().unwrap().to_string();
     let pdf = history
-        .get(&history.shop.supervisor, &format!("/api/v1/certificates/{number}/pdf"))
+        .get(
+            &history.shop.supervisor,
+            &format!("/api/v1/certificates/{number}/pdf"),
+        )
         .await;
     assert_eq!(pdf.status, StatusCode::OK);
     assert!(pdf.body.starts_with(b"%PDF-"));
 
     // What the PDF carries verifies on its own, as `greenchip certificate verify` checks it.
-    let embedded = greenchip::render::certificate::extract(&pdf.body).expect("the seal is embedded");
+    let embedded =
+        greenchip::render::certificate::extract(&pdf.body).expect("the seal is embedded");
     greenchip::domain::certificate::verify(&embedded.canonical, &embedded.seal)
         .expect("the embedded snapshot verifies");
     assert_eq!(embedded.seal.hash, issued["hash"].as_str().unwrap());
@@ -794,12 +798,25 @@ async fn the_issued_pdf_reads_back_and_its_qr_code_opens_the_verify_page() {
         "certifie",
         history.pc.as_str(),
     ] {
-        assert!(text.contains(expected), "pdftotext lacks {expected:?}:\n{text}");
+        assert!(
+            text.contains(expected),
+            "pdftotext lacks {expected:?}:\n{text}"
+        );
     }
     let prefix = dir.path().join("page");
     run_tool(
         "pdftoppm",
-        &["-r", "150", "-f", "1", "-l", "1", "-png", path, prefix.to_str().unwrap()],
+        &[
+            "-r",
+            "150",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-png",
+            path,
+            prefix.to_str().unwrap(),
+        ],
     );
     let image = std::fs::read_dir(dir.path())
         .unwrap()

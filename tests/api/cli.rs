@@ -523,12 +523,24 @@ async fn certificate_verify_checks_a_demo_pdf_offline(url: &str) {
     ])
     .await
     .unwrap();
-    assert!(offline.status.success(), "{}", String::from_utf8_lossy(&offline.stderr));
+    assert!(
+        offline.status.success(),
+        "{}",
+        String::from_utf8_lossy(&offline.stderr)
+    );
     assert!(stdout(&offline).starts_with(&format!("genuine: certificate {}", issued.number)));
-    let stored = verify(vec!["certificate".into(), "verify".into(), issued.number.clone()])
-        .await
-        .unwrap();
-    assert!(stored.status.success(), "{}", String::from_utf8_lossy(&stored.stderr));
+    let stored = verify(vec![
+        "certificate".into(),
+        "verify".into(),
+        issued.number.clone(),
+    ])
+    .await
+    .unwrap();
+    assert!(
+        stored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stored.stderr)
+    );
     let other_key = greenchip::domain::certificate::public_key_hex(&[3; 32]);
     let refused = verify(vec![
         "certificate".into(),
@@ -553,16 +565,15 @@ async fn certificate_verify_checks_a_demo_pdf_offline(url: &str) {
         hash: greenchip::domain::certificate::hash_hex(&forged_text),
         ..embedded.seal.clone()
     };
-    let forged_pdf = greenchip::render::certificate::render(
-        &greenchip::render::certificate::CertificatePdf {
+    let forged_pdf =
+        greenchip::render::certificate::render(&greenchip::render::certificate::CertificatePdf {
             snapshot: &forged,
             canonical: &forged_text,
             seal: &forged_seal,
             verify_url: "https://greenchip.example.org/verify/x",
             status_note: None,
-        },
-    )
-    .unwrap();
+        })
+        .unwrap();
     std::fs::write(&file, &forged_pdf).unwrap();
     let forged = verify(vec![
         "certificate".into(),
