@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::domain::certificate::{
@@ -210,10 +210,19 @@ pub async fn gather(
     // The annex: every successful, verified sanitisation of a data-bearing item.
     let data_bearing: Vec<&item::Model> = items.iter().filter(|i| i.data_bearing).collect();
     let mut records: HashMap<Uuid, Vec<sanitisation_record::Model>> = HashMap::new();
-    for chunk in data_bearing.chunks(10_000) {
-        let ids: Vec<Uuid> = chunk.iter().map(|i| i.id).collect();
+    if !data_bearing.is_empty() {
+        // By a subquery on the scope's collections, not thousands of bound item ids.
+        let wanted = sea_orm::sea_query::Query::select()
+            .column(item::Column::Id)
+            .from(item::Entity)
+            .and_where(
+                sea_orm::sea_query::Expr::col(item::Column::CollectionId)
+                    .is_in(collection_ids.clone()),
+            )
+            .and_where(sea_orm::sea_query::Expr::col(item::Column::DataBearing).eq(true))
+            .to_owned();
         for record in sanitisation_record::Entity::find()
-            .filter(sanitisation_record::Column::ItemId.is_in(ids))
+            .filter(sanitisation_record::Column::ItemId.in_subquery(wanted))
             .filter(sanitisation_record::Column::Success.eq(true))
             .filter(sanitisation_record::Column::Verified.eq(true))
             .order_by_asc(sanitisation_record::Column::At)
