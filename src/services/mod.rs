@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod lots;
 pub mod melts;
 pub mod partners;
+pub mod reports;
 pub mod scans;
 pub mod secrets;
 pub mod sessions;

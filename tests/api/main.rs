@@ -17,4 +17,5 @@ mod labels;
 mod ledger;
 mod migrations;
 mod pages;
+mod reports;
 mod stations;

@@ -12,6 +12,7 @@ mod ledger;
 pub mod lots;
 mod melts;
 pub mod partners;
+pub mod reports;
 mod shipments;
 pub mod stations;
 mod tokens;
@@ -131,7 +132,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(certificates::pdf))
         .routes(routes!(certificates::revoke))
         .routes(routes!(certificates::verify))
-        .routes(routes!(certificates::signing_keys));
+        .routes(routes!(certificates::signing_keys))
+        .routes(routes!(reports::yields))
+        .routes(routes!(reports::yield_table))
+        .routes(routes!(reports::dashboard));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .route(

@@ -24,6 +24,18 @@ struct DashboardPage {
     apprentices: Vec<crate::entities::user::Model>,
     /// An apprentice's own record.
     own_record: Option<uuid::Uuid>,
+    /// Supervisors: this month's figures and alerts.
+    figures: Option<crate::services::reports::Dashboard>,
+}
+
+impl DashboardPage {
+    fn kg(&self, grams: impl std::borrow::Borrow<i64>) -> String {
+        self.shell.lang.kg(*grams.borrow())
+    }
+
+    fn pct(&self, bp: impl std::borrow::Borrow<i64>) -> String {
+        crate::http::ui::reports::percent(self.shell.lang, *bp.borrow())
+    }
 }
 
 pub async fn page(
@@ -66,9 +78,18 @@ pub async fn page(
         Vec::new()
     };
     let own_record = (current.role == Role::Apprentice).then_some(current.user.id);
+    let figures = if sees_audit {
+        match crate::services::reports::dashboard(&state.db).await {
+            Ok(figures) => Some(figures),
+            Err(error) => return error.into_response(),
+        }
+    } else {
+        None
+    };
     let page = DashboardPage {
         apprentices,
         own_record,
+        figures,
         shell: Shell::new(&state, lang, "/", Some(&current)),
         badge_code: current.user.badge_code.clone(),
         recent_events,

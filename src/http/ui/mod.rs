@@ -10,6 +10,7 @@ mod login;
 mod lots;
 mod melts;
 mod partners;
+pub mod reports;
 mod scan;
 mod shipments;
 mod stations;
@@ -81,6 +82,8 @@ pub fn router() -> Router<AppState> {
             "/.well-known/greenchip-signing-key",
             get(certificates::signing_key),
         )
+        .route("/reports", get(reports::page))
+        .route("/reports/{table}", get(reports::csv))
         .route("/shipments", get(shipments::list))
         .route("/shipments/{code}", get(shipments::detail))
         .route("/trace/{code}", get(trace::page))
@@ -301,6 +304,7 @@ fn nav_for(role: Option<Role>, lang: Lang, path: &str) -> Vec<NavLink> {
             ("/melts", "nav.melts"),
             ("/shipments", "nav.shipments"),
             ("/certificates", "nav.certificates"),
+            ("/reports", "nav.reports"),
             ("/api/docs", "nav.api"),
         ]);
     } else if role.is_any_of(&[Role::Apprentice]) {

@@ -1,0 +1,161 @@
+//! The yield report as a page: a period and filters, then each table with its CSV link.
+//! Printable; numbers written the way the reader's language writes them.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+
+use crate::domain::roles::Role;
+use crate::http::AppState;
+use crate::http::extract::{Path, Query};
+use crate::http::ui::{PageContext, Shell, render};
+use crate::i18n::Lang;
+use crate::services::reports::{self, ReportQuery, YieldReport};
+
+const READERS: &[Role] = &[Role::Supervisor];
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct ReportsPage {
+    shell: Shell,
+    report: YieldReport,
+    /// The query string of this report, for the CSV links.
+    query: String,
+    partners: Vec<(String, String, bool)>,
+    periods: Vec<(&'static str, String)>,
+}
+
+impl ReportsPage {
+    fn kg(&self, grams: impl std::borrow::Borrow<i64>) -> String {
+        self.shell.lang.kg(*grams.borrow())
+    }
+
+    fn pct(&self, bp: impl std::borrow::Borrow<i64>) -> String {
+        percent(self.shell.lang, *bp.borrow())
+    }
+
+    fn maybe_pct(&self, bp: impl std::borrow::Borrow<Option<i64>>) -> String {
+        bp.borrow()
+            .map(|bp| percent(self.shell.lang, bp))
+            .unwrap_or_else(|| "—".into())
+    }
+
+    fn hours(&self, seconds: impl std::borrow::Borrow<i64>) -> String {
+        let seconds = *seconds.borrow();
+        self.shell
+            .lang
+            .decimal(&format!("{:.1}", seconds as f64 / 3600.0))
+    }
+}
+
+/// Basis points as a percentage with two decimals, in the reader's number style.
+pub fn percent(lang: Lang, bp: i64) -> String {
+    let sign = if bp < 0 { "-" } else { "" };
+    format!(
+        "{}\u{a0}%",
+        lang.decimal(&format!("{sign}{}.{:02}", bp.abs() / 100, bp.abs() % 100))
+    )
+}
+
+fn query_string(query: &ReportQuery) -> String {
+    let mut parts = Vec::new();
+    if let Some(from) = query.from {
+        parts.push(format!("from={from}"));
+    }
+    if let Some(to) = query.to {
+        parts.push(format!("to={to}"));
+    }
+    if let Some(partner) = query.partner_id {
+        parts.push(format!("partner_id={partner}"));
+    }
+    for (key, value) in [
+        ("collection", &query.collection),
+        ("kind", &query.kind),
+        ("station", &query.station),
+    ] {
+        if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+            let safe: String = value
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect();
+            parts.push(format!("{key}={safe}"));
+        }
+    }
+    if let Some(apprentice) = query.apprentice_id {
+        parts.push(format!("apprentice_id={apprentice}"));
+    }
+    parts.join("&")
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    context: PageContext,
+    Query(query): Query<ReportQuery>,
+) -> Response {
+    if let Some(refused) = context.refusal(&state, READERS) {
+        return refused;
+    }
+    let loaded = async {
+        let scope = reports::resolve(&state.db, &query).await?;
+        let report = reports::yields(&state.db, &scope, context.lang).await?;
+        let partners = crate::services::partners::list(
+            &state.db,
+            crate::services::partners::PartnerFilter::default(),
+            crate::services::Paging {
+                page: Some(1),
+                per_page: Some(500),
+            },
+        )
+        .await?;
+        Ok::<_, crate::error::AppError>((report, partners))
+    }
+    .await;
+    let (report, partners) = match loaded {
+        Ok(loaded) => loaded,
+        Err(error) => return context.app_error(&state, error),
+    };
+    let today = chrono::Utc::now().date_naive();
+    let first_of_month = chrono::Datelike::with_day(&today, 1).unwrap_or(today);
+    let last_month_end = first_of_month - chrono::Duration::days(1);
+    let last_month = chrono::Datelike::with_day(&last_month_end, 1).unwrap_or(last_month_end);
+    let week = today - chrono::Duration::days(6);
+    let periods = vec![
+        ("reports.today", format!("from={today}&to={today}")),
+        ("reports.week", format!("from={week}&to={today}")),
+        ("reports.month", format!("from={first_of_month}&to={today}")),
+        (
+            "reports.last_month",
+            format!("from={last_month}&to={last_month_end}"),
+        ),
+    ];
+    render(&ReportsPage {
+        shell: context.shell(&state),
+        query: query_string(&query),
+        partners: partners
+            .items
+            .into_iter()
+            .map(|p| {
+                let chosen = query.partner_id == Some(p.id);
+                (p.id.to_string(), p.name, chosen)
+            })
+            .collect(),
+        periods,
+        report,
+    })
+}
+
+/// `/reports/<table>.csv`: one table as CSV, for the page's download links.
+pub async fn csv(
+    State(state): State<AppState>,
+    context: PageContext,
+    Path(table): Path<String>,
+    Query(query): Query<ReportQuery>,
+) -> Response {
+    if let Some(refused) = context.refusal(&state, READERS) {
+        return refused;
+    }
+    match crate::http::api::reports::csv_response(&state, context.lang, &table, &query).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}

@@ -1,0 +1,1246 @@
+//! Yield reports for supervisors (DESIGN.md section 8): for a period and filters, what came
+//! in, what became of it, what was recovered by family and material against the equipment
+//! kinds' typical split, the copper chain to ingots, losses and weighing variance by station
+//! kind and apprentice, stock, and throughput. Every figure is read from the items, the
+//! ledger's operations and movements, lots and tasks: none is kept in a counter of its own.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sea_orm::sea_query::{Alias, Expr, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::domain::ledger::Account;
+use crate::entities::{
+    collection, equipment_kind, holder, item, lot, material, movement, operation, station, task,
+    user,
+};
+use crate::error::{AppError, AppResult};
+use crate::services::ledger::summary::INGOT_MATERIAL;
+
+/// What a report covers: days `from` to `to`, both included, and optional filters.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    /// First day (default: the first of this month).
+    pub from: Option<NaiveDate>,
+    /// Last day (default: today).
+    pub to: Option<NaiveDate>,
+    /// Only equipment from this partner.
+    pub partner_id: Option<Uuid>,
+    /// Only this collection (`CO-…`).
+    pub collection: Option<String>,
+    /// Only this equipment kind (`desktop_pc`).
+    pub kind: Option<String>,
+    /// Only work done at this station (`ST-…`).
+    pub station: Option<String>,
+    /// Only work done by this apprentice.
+    pub apprentice_id: Option<Uuid>,
+}
+
+/// The period and filters resolved to ids.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    partner_id: Option<Uuid>,
+    collection_id: Option<Uuid>,
+    kind_id: Option<Uuid>,
+    station_id: Option<Uuid>,
+    apprentice_id: Option<Uuid>,
+}
+
+impl Scope {
+    fn start(&self) -> DateTime<Utc> {
+        self.from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+    }
+
+    /// The first instant after the period.
+    fn end(&self) -> DateTime<Utc> {
+        (self.to + Duration::days(1))
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .and_utc()
+    }
+
+    /// Whether an item of this collection, partner and kind passes the equipment filters.
+    fn equipment_passes(
+        &self,
+        partner: Option<Uuid>,
+        collection: Option<Uuid>,
+        kind: Option<Uuid>,
+    ) -> bool {
+        self.partner_id.is_none_or(|p| partner == Some(p))
+            && self.collection_id.is_none_or(|c| collection == Some(c))
+            && self.kind_id.is_none_or(|k| kind == Some(k))
+    }
+
+    /// Whether work done at this station by this person passes the work filters.
+    fn work_passes(&self, station: Option<Uuid>, actor: Option<Uuid>) -> bool {
+        self.station_id.is_none_or(|s| station == Some(s))
+            && self.apprentice_id.is_none_or(|a| actor == Some(a))
+    }
+}
+
+pub async fn resolve(conn: &impl ConnectionTrait, query: &ReportQuery) -> AppResult<Scope> {
+    let today = Utc::now().date_naive();
+    let from = query.from.unwrap_or_else(|| today.with_day0_or(today));
+    let to = query.to.unwrap_or(today);
+    if to < from {
+        return Err(AppError::invalid("to", "must not be before `from`"));
+    }
+    if (to - from).num_days() > 3_660 {
+        return Err(AppError::invalid(
+            "from",
+            "a report covers at most ten years",
+        ));
+    }
+    let collection_id = match &query.collection {
+        Some(code) => Some(
+            crate::services::collections::find(conn, code)
+                .await
+                .map_err(|e| AppError::invalid("collection", e.to_string()))?
+                .id,
+        ),
+        None => None,
+    };
+    let kind_id = match &query.kind {
+        Some(code) => Some(
+            crate::services::catalogue::kind(conn, code)
+                .await
+                .map_err(|_| AppError::invalid("kind", format!("unknown equipment kind “{code}”")))?
+                .id,
+        ),
+        None => None,
+    };
+    let station_id = match &query.station {
+        Some(code) => Some(
+            crate::services::stations::find(conn, code)
+                .await
+                .map_err(|e| AppError::invalid("station", e.to_string()))?
+                .id,
+        ),
+        None => None,
+    };
+    Ok(Scope {
+        from,
+        to,
+        partner_id: query.partner_id,
+        collection_id,
+        kind_id,
+        station_id,
+        apprentice_id: query.apprentice_id,
+    })
+}
+
+trait FirstOfMonth {
+    fn with_day0_or(self, fallback: NaiveDate) -> NaiveDate;
+}
+
+impl FirstOfMonth for NaiveDate {
+    fn with_day0_or(self, fallback: NaiveDate) -> NaiveDate {
+        chrono::Datelike::with_day(&self, 1).unwrap_or(fallback)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IntakeLine {
+    pub kind: String,
+    pub kind_name: String,
+    pub weee_category: i64,
+    /// Pieces (a bulk item of 40 keyboards counts 40).
+    pub items: i64,
+    pub mass_g: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FateLine {
+    /// `reused`, `dismantled`, `shipped_whole` or `in_process`.
+    pub fate: String,
+    pub items: i64,
+    pub mass_g: i64,
+    /// Share of the intake's mass, in basis points (10,000 = 100 %).
+    pub share_bp: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RecoveryLine {
+    pub family: String,
+    pub material: String,
+    pub material_name: String,
+    pub mass_g: i64,
+    /// Share of the dismantled input, in basis points.
+    pub share_bp: i64,
+    /// What the equipment kinds' typical split predicts for the same input, in grams.
+    pub typical_g: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MeltLine {
+    pub melt: String,
+    pub state: String,
+    pub charged_g: i64,
+    pub ingot_g: i64,
+    /// Ingot out of copper charged, in basis points; none before the pour.
+    pub yield_bp: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CopperChain {
+    /// Copper-bearing fractions dismantled into lots in the period.
+    pub recovered_g: i64,
+    /// Copper lots opened in the period.
+    pub lots_opened: i64,
+    /// Charged into melts in the period.
+    pub charged_g: i64,
+    /// Poured into ingots in the period.
+    pub ingot_g: i64,
+    /// Ingot out of what the period's poured melts were charged with, in basis points.
+    pub melt_yield_bp: Option<i64>,
+    /// Ingot kilograms per tonne of equipment received in the period, in grams per tonne.
+    pub ingot_g_per_tonne: Option<i64>,
+    pub melts: Vec<MeltLine>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LossLine {
+    /// A station kind or an apprentice's name.
+    pub who: String,
+    /// The weighed steps' input.
+    pub input_g: i64,
+    /// Process loss booked.
+    pub loss_g: i64,
+    /// Weighing variance booked (positive: outputs weighed less than input).
+    pub variance_g: i64,
+    /// (loss + variance) of input, in basis points.
+    pub rate_bp: i64,
+    /// Steps outside tolerance that a supervisor let through.
+    pub overrides: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Outlier {
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub station_kind: String,
+    pub who: String,
+    pub reason: String,
+    pub loss_and_variance_g: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StockLine {
+    pub material: String,
+    pub material_name: String,
+    pub station: String,
+    pub lots: i64,
+    pub mass_g: i64,
+    /// The oldest of these lots, in days since it was opened.
+    pub oldest_days: i64,
+    /// Closed and full: ready to ship or to melt.
+    pub ready_lots: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ThroughputLine {
+    pub day: NaiveDate,
+    pub station_kind: String,
+    /// Distinct items worked on.
+    pub items: i64,
+    pub tasks: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApprenticeLine {
+    pub apprentice_id: Uuid,
+    pub apprentice: String,
+    pub tasks: i64,
+    /// Worked time of finished tasks, in seconds.
+    pub worked_s: i64,
+    pub items: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct YieldReport {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub intake: Vec<IntakeLine>,
+    pub intake_g: i64,
+    pub fate: Vec<FateLine>,
+    pub recovery: Vec<RecoveryLine>,
+    /// Mass that left items in dismantlings in the period.
+    pub dismantled_g: i64,
+    pub recovered_g: i64,
+    pub copper: CopperChain,
+    pub losses_by_station_kind: Vec<LossLine>,
+    pub losses_by_apprentice: Vec<LossLine>,
+    pub outliers: Vec<Outlier>,
+    pub stock: Vec<StockLine>,
+    pub throughput: Vec<ThroughputLine>,
+    pub apprentices: Vec<ApprenticeLine>,
+}
+
+fn share_bp(part: i64, whole: i64) -> i64 {
+    if whole == 0 {
+        0
+    } else {
+        ((i128::from(part) * 10_000 + i128::from(whole) / 2) / i128::from(whole)) as i64
+    }
+}
+
+/// An item with what the filters need.
+#[derive(Debug, Clone, FromQueryResult)]
+struct ItemRow {
+    kind_id: Uuid,
+    weee_category: i16,
+    gross_mass_g: i64,
+    quantity: i32,
+    state: String,
+    collection_id: Uuid,
+    partner_id: Uuid,
+}
+
+/// One movement of an operation in the period, with both ends.
+#[derive(Debug, Clone, FromQueryResult)]
+struct MoveRow {
+    operation_id: Uuid,
+    op_kind: String,
+    at: DateTime<Utc>,
+    actor_id: Option<Uuid>,
+    station_id: Option<Uuid>,
+    reason: Option<String>,
+    mass_g: i64,
+    from_id: Uuid,
+    from_kind: String,
+    from_account: Option<String>,
+    to_kind: String,
+    to_account: Option<String>,
+    to_material: Option<Uuid>,
+}
+
+async fn items_received(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<Vec<ItemRow>> {
+    let mut query = Query::select();
+    query
+        .columns([
+            (item::Entity, item::Column::KindId),
+            (item::Entity, item::Column::WeeeCategory),
+            (item::Entity, item::Column::GrossMassG),
+            (item::Entity, item::Column::Quantity),
+            (item::Entity, item::Column::State),
+            (item::Entity, item::Column::CollectionId),
+        ])
+        .column((collection::Entity, collection::Column::PartnerId))
+        .from(item::Entity)
+        .inner_join(
+            collection::Entity,
+            Expr::col((collection::Entity, collection::Column::Id))
+                .equals((item::Entity, item::Column::CollectionId)),
+        )
+        .and_where(Expr::col((collection::Entity, collection::Column::ReceivedOn)).gte(scope.from))
+        .and_where(Expr::col((collection::Entity, collection::Column::ReceivedOn)).lte(scope.to));
+    let statement = conn.get_database_backend().build(&query);
+    Ok(ItemRow::find_by_statement(statement)
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter(|i| {
+            scope.equipment_passes(Some(i.partner_id), Some(i.collection_id), Some(i.kind_id))
+        })
+        .collect())
+}
+
+async fn movements_in(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<Vec<MoveRow>> {
+    let from = Alias::new("hf");
+    let to = Alias::new("ht");
+    let mut query = Query::select();
+    query
+        .expr_as(
+            Expr::col((operation::Entity, operation::Column::Id)),
+            Alias::new("operation_id"),
+        )
+        .expr_as(
+            Expr::col((operation::Entity, operation::Column::Kind)),
+            Alias::new("op_kind"),
+        )
+        .columns([
+            (operation::Entity, operation::Column::At),
+            (operation::Entity, operation::Column::ActorId),
+            (operation::Entity, operation::Column::StationId),
+            (operation::Entity, operation::Column::Reason),
+        ])
+        .column((movement::Entity, movement::Column::MassG))
+        .expr_as(
+            Expr::col((from.clone(), holder::Column::Id)),
+            Alias::new("from_id"),
+        )
+        .expr_as(
+            Expr::col((from.clone(), holder::Column::Kind)),
+            Alias::new("from_kind"),
+        )
+        .expr_as(
+            Expr::col((from.clone(), holder::Column::Account)),
+            Alias::new("from_account"),
+        )
+        .expr_as(
+            Expr::col((to.clone(), holder::Column::Kind)),
+            Alias::new("to_kind"),
+        )
+        .expr_as(
+            Expr::col((to.clone(), holder::Column::Account)),
+            Alias::new("to_account"),
+        )
+        .expr_as(
+            Expr::col((to.clone(), holder::Column::MaterialId)),
+            Alias::new("to_material"),
+        )
+        .from(movement::Entity)
+        .inner_join(
+            operation::Entity,
+            Expr::col((operation::Entity, operation::Column::Id))
+                .equals((movement::Entity, movement::Column::OperationId)),
+        )
+        .join_as(
+            sea_orm::sea_query::JoinType::InnerJoin,
+            holder::Entity,
+            from.clone(),
+            Expr::col((from.clone(), holder::Column::Id))
+                .equals((movement::Entity, movement::Column::FromHolderId)),
+        )
+        .join_as(
+            sea_orm::sea_query::JoinType::InnerJoin,
+            holder::Entity,
+            to.clone(),
+            Expr::col((to.clone(), holder::Column::Id))
+                .equals((movement::Entity, movement::Column::ToHolderId)),
+        )
+        .and_where(Expr::col((operation::Entity, operation::Column::At)).gte(scope.start()))
+        .and_where(Expr::col((operation::Entity, operation::Column::At)).lt(scope.end()))
+        .and_where(Expr::col((operation::Entity, operation::Column::Kind)).ne("intake"));
+    let statement = conn.get_database_backend().build(&query);
+    Ok(MoveRow::find_by_statement(statement).all(conn).await?)
+}
+
+fn is_account(account: &Option<String>, wanted: Account) -> bool {
+    account
+        .as_deref()
+        .and_then(|a| a.parse::<Account>().ok())
+        .is_some_and(|a| a == wanted)
+}
+
+/// "desktop_pc" → [("FE-STEEL", 70), …] from the kinds' `typical_fractions`.
+fn typical_split(text: &str) -> Vec<(String, i64)> {
+    text.split(';')
+        .filter_map(|part| part.split_once(':'))
+        .filter_map(|(code, pct)| Some((code.trim().to_string(), pct.trim().parse().ok()?)))
+        .collect()
+}
+
+pub async fn yields(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    lang: crate::i18n::Lang,
+) -> AppResult<YieldReport> {
+    let kinds: HashMap<Uuid, equipment_kind::Model> = equipment_kind::Entity::find()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|k| (k.id, k))
+        .collect();
+    let materials: HashMap<Uuid, material::Model> = material::Entity::find()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    let material_name = |m: &material::Model| match lang {
+        crate::i18n::Lang::En => m.name_en.clone(),
+        _ => m.name_fr.clone(),
+    };
+    let kind_name = |k: &equipment_kind::Model| match lang {
+        crate::i18n::Lang::En => k.name_en.clone(),
+        _ => k.name_fr.clone(),
+    };
+
+    // Intake and its fate: the items received in the period.
+    let received = items_received(conn, scope).await?;
+    let mut intake: BTreeMap<(String, i64), (String, i64, i64)> = BTreeMap::new();
+    let mut fates: BTreeMap<&'static str, (i64, i64)> = BTreeMap::new();
+    for found in &received {
+        let kind = kinds.get(&found.kind_id);
+        let entry = intake
+            .entry((
+                kind.map(|k| k.code.clone()).unwrap_or_default(),
+                i64::from(found.weee_category),
+            ))
+            .or_insert_with(|| (kind.map(&kind_name).unwrap_or_default(), 0, 0));
+        entry.1 += i64::from(found.quantity);
+        entry.2 += found.gross_mass_g;
+        let fate = match found.state.as_str() {
+            "reused" => "reused",
+            "dismantled" => "dismantled",
+            "shipped_whole" => "shipped_whole",
+            _ => "in_process",
+        };
+        let bucket = fates.entry(fate).or_default();
+        bucket.0 += i64::from(found.quantity);
+        bucket.1 += found.gross_mass_g;
+    }
+    let intake_g: i64 = received.iter().map(|i| i.gross_mass_g).sum();
+    let intake: Vec<IntakeLine> = intake
+        .into_iter()
+        .map(
+            |((kind, weee_category), (kind_name, items, mass_g))| IntakeLine {
+                kind,
+                kind_name,
+                weee_category,
+                items,
+                mass_g,
+            },
+        )
+        .collect();
+    let fate = ["reused", "dismantled", "shipped_whole", "in_process"]
+        .into_iter()
+        .map(|name| {
+            let (items, mass_g) = fates.get(name).copied().unwrap_or_default();
+            FateLine {
+                fate: name.to_string(),
+                items,
+                mass_g,
+                share_bp: share_bp(mass_g, intake_g),
+            }
+        })
+        .collect();
+
+    // The period's operations, movement by movement.
+    let moves = movements_in(conn, scope).await?;
+    let item_ids: HashSet<Uuid> = moves
+        .iter()
+        .filter(|m| m.from_kind == "item")
+        .map(|m| m.from_id)
+        .collect();
+    let item_meta: HashMap<Uuid, (Uuid, Uuid, Uuid)> = if item_ids.is_empty() {
+        HashMap::new()
+    } else {
+        let mut query = Query::select();
+        query
+            .column((item::Entity, item::Column::Id))
+            .column((item::Entity, item::Column::KindId))
+            .column((item::Entity, item::Column::CollectionId))
+            .column((collection::Entity, collection::Column::PartnerId))
+            .from(item::Entity)
+            .inner_join(
+                collection::Entity,
+                Expr::col((collection::Entity, collection::Column::Id))
+                    .equals((item::Entity, item::Column::CollectionId)),
+            )
+            .and_where(Expr::col((item::Entity, item::Column::Id)).is_in(item_ids.iter().copied()));
+        #[derive(FromQueryResult)]
+        struct Meta {
+            id: Uuid,
+            kind_id: Uuid,
+            collection_id: Uuid,
+            partner_id: Uuid,
+        }
+        let statement = conn.get_database_backend().build(&query);
+        Meta::find_by_statement(statement)
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, (m.kind_id, m.collection_id, m.partner_id)))
+            .collect()
+    };
+    let stations: HashMap<Uuid, station::Model> = station::Entity::find()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let people: HashMap<Uuid, String> = user::Entity::find()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect();
+
+    // Recovery: dismantlings of items that pass the equipment filters, by work filters.
+    let dismantle_passes = |m: &MoveRow| {
+        m.op_kind == "dismantle"
+            && m.from_kind == "item"
+            && scope.work_passes(m.station_id, m.actor_id)
+            && item_meta
+                .get(&m.from_id)
+                .is_some_and(|(kind, collection, partner)| {
+                    scope.equipment_passes(Some(*partner), Some(*collection), Some(*kind))
+                })
+    };
+    let mut dismantled_g = 0;
+    let mut by_material: BTreeMap<Uuid, i64> = BTreeMap::new();
+    let mut input_by_kind: HashMap<Uuid, i64> = HashMap::new();
+    let mut copper_recovered = 0;
+    for m in moves.iter().filter(|m| dismantle_passes(m)) {
+        dismantled_g += m.mass_g;
+        if let Some((kind, _, _)) = item_meta.get(&m.from_id) {
+            *input_by_kind.entry(*kind).or_default() += m.mass_g;
+        }
+        if m.to_kind == "lot"
+            && let Some(material_id) = m.to_material
+        {
+            *by_material.entry(material_id).or_default() += m.mass_g;
+            if materials
+                .get(&material_id)
+                .is_some_and(|mat| mat.family == "copper")
+            {
+                copper_recovered += m.mass_g;
+            }
+        }
+    }
+    let mut typical: HashMap<String, i64> = HashMap::new();
+    for (kind_id, input) in &input_by_kind {
+        if let Some(kind) = kinds.get(kind_id) {
+            for (code, pct) in typical_split(&kind.typical_fractions) {
+                *typical.entry(code).or_default() += input * pct / 100;
+            }
+        }
+    }
+    let mut recovery: Vec<RecoveryLine> = by_material
+        .iter()
+        .filter_map(|(id, grams)| {
+            let found = materials.get(id)?;
+            Some(RecoveryLine {
+                family: found.family.clone(),
+                material: found.code.clone(),
+                material_name: material_name(found),
+                mass_g: *grams,
+                share_bp: share_bp(*grams, dismantled_g),
+                typical_g: typical.get(&found.code).copied().unwrap_or(0),
+            })
+        })
+        .collect();
+    recovery.sort_by(|a, b| a.family.cmp(&b.family).then(b.mass_g.cmp(&a.mass_g)));
+    let recovered_g = recovery.iter().map(|r| r.mass_g).sum();
+
+    // The copper chain.
+    let ingot_material: HashSet<Uuid> = materials
+        .values()
+        .filter(|m| m.code == INGOT_MATERIAL)
+        .map(|m| m.id)
+        .collect();
+    let mut charged_g = 0;
+    let mut ingot_g = 0;
+    for m in &moves {
+        if m.op_kind == "charge"
+            && m.to_kind == "melt"
+            && scope.work_passes(m.station_id, m.actor_id)
+        {
+            charged_g += m.mass_g;
+        }
+        if m.op_kind == "pour"
+            && m.from_kind == "melt"
+            && m.to_material.is_some_and(|id| ingot_material.contains(&id))
+            && scope.work_passes(m.station_id, m.actor_id)
+        {
+            ingot_g += m.mass_g;
+        }
+    }
+    let melts = melt_lines(conn, scope, &ingot_material).await?;
+    let poured_charge: i64 = melts
+        .iter()
+        .filter(|line| line.yield_bp.is_some())
+        .map(|line| line.charged_g)
+        .sum();
+    let poured_ingot: i64 = melts
+        .iter()
+        .filter(|line| line.yield_bp.is_some())
+        .map(|line| line.ingot_g)
+        .sum();
+    let copper_lots: i64 = lot::Entity::find()
+        .filter(lot::Column::OpenedAt.gte(scope.start()))
+        .filter(lot::Column::OpenedAt.lt(scope.end()))
+        .filter(
+            lot::Column::MaterialId.is_in(
+                materials
+                    .values()
+                    .filter(|m| m.family == "copper" && m.code != INGOT_MATERIAL)
+                    .map(|m| m.id),
+            ),
+        )
+        .count(conn)
+        .await? as i64;
+    let copper = CopperChain {
+        recovered_g: copper_recovered,
+        lots_opened: copper_lots,
+        charged_g,
+        ingot_g,
+        melt_yield_bp: (poured_charge > 0).then(|| share_bp(poured_ingot, poured_charge)),
+        ingot_g_per_tonne: (intake_g > 0)
+            .then(|| (i128::from(ingot_g) * 1_000_000 / i128::from(intake_g)) as i64),
+        melts,
+    };
+
+    // Losses and weighing variance, by station kind and by apprentice.
+    let mut by_kind: BTreeMap<String, LossLine> = BTreeMap::new();
+    let mut by_person: BTreeMap<String, LossLine> = BTreeMap::new();
+    let mut per_operation: BTreeMap<Uuid, (i64, &MoveRow)> = BTreeMap::new();
+    let weighed = ["dismantle", "transfer", "reweigh", "pour"];
+    for m in moves.iter().filter(|m| {
+        weighed.contains(&m.op_kind.as_str()) && scope.work_passes(m.station_id, m.actor_id)
+    }) {
+        let station_kind = m
+            .station_id
+            .and_then(|id| stations.get(&id))
+            .map_or_else(|| "office".to_string(), |s| s.kind.clone());
+        let person = m
+            .actor_id
+            .and_then(|id| people.get(&id))
+            .cloned()
+            .unwrap_or_default();
+        let (input, loss, variance) = if is_account(&m.to_account, Account::ProcessLoss) {
+            (m.mass_g, m.mass_g, 0)
+        } else if is_account(&m.to_account, Account::WeighingVariance) {
+            (m.mass_g, 0, m.mass_g)
+        } else if is_account(&m.from_account, Account::WeighingVariance) {
+            (0, 0, -m.mass_g)
+        } else {
+            (m.mass_g, 0, 0)
+        };
+        for (key, table) in [(station_kind, &mut by_kind), (person, &mut by_person)] {
+            let line = table.entry(key.clone()).or_insert_with(|| LossLine {
+                who: key,
+                input_g: 0,
+                loss_g: 0,
+                variance_g: 0,
+                rate_bp: 0,
+                overrides: 0,
+            });
+            line.input_g += input;
+            line.loss_g += loss;
+            line.variance_g += variance;
+        }
+        let entry = per_operation.entry(m.operation_id).or_insert((0, m));
+        entry.0 += loss + variance;
+    }
+    let mut outliers = Vec::new();
+    for (lost, m) in per_operation.values() {
+        let Some(reason) = &m.reason else { continue };
+        let station_kind = m
+            .station_id
+            .and_then(|id| stations.get(&id))
+            .map_or_else(|| "office".to_string(), |s| s.kind.clone());
+        let person = m
+            .actor_id
+            .and_then(|id| people.get(&id))
+            .cloned()
+            .unwrap_or_default();
+        if let Some(line) = by_kind.get_mut(&station_kind) {
+            line.overrides += 1;
+        }
+        if let Some(line) = by_person.get_mut(&person) {
+            line.overrides += 1;
+        }
+        outliers.push(Outlier {
+            at: m.at,
+            kind: m.op_kind.clone(),
+            station_kind,
+            who: person,
+            reason: reason.clone(),
+            loss_and_variance_g: *lost,
+        });
+    }
+    outliers.sort_by_key(|o| o.at);
+    let finish = |table: BTreeMap<String, LossLine>| -> Vec<LossLine> {
+        table
+            .into_values()
+            .map(|mut line| {
+                line.rate_bp = share_bp(line.loss_g + line.variance_g, line.input_g);
+                line
+            })
+            .collect()
+    };
+
+    Ok(YieldReport {
+        from: scope.from,
+        to: scope.to,
+        intake,
+        intake_g,
+        fate,
+        recovery,
+        dismantled_g,
+        recovered_g,
+        copper,
+        losses_by_station_kind: finish(by_kind),
+        losses_by_apprentice: finish(by_person),
+        outliers,
+        stock: stock(conn, &materials, &stations, lang).await?,
+        throughput: throughput(conn, scope, &stations).await?,
+        apprentices: apprentices(conn, scope, &people).await?,
+    })
+}
+
+/// Melts with a charge or a pour in the period: what went in (all time) and what came out.
+async fn melt_lines(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    ingot_material: &HashSet<Uuid>,
+) -> AppResult<Vec<MeltLine>> {
+    let found = crate::entities::melt::Entity::find()
+        .filter(crate::entities::melt::Column::StartedAt.lt(scope.end()))
+        .all(conn)
+        .await?;
+    let mut lines = Vec::new();
+    for melt in found {
+        let in_period = melt.started_at >= scope.start()
+            || melt
+                .finished_at
+                .is_some_and(|at| at >= scope.start() && at < scope.end());
+        if !in_period || scope.station_id.is_some_and(|s| s != melt.station_id) {
+            continue;
+        }
+        let charged: Vec<movement::Model> = movement::Entity::find()
+            .filter(movement::Column::ToHolderId.eq(melt.id))
+            .all(conn)
+            .await?;
+        let out: Vec<movement::Model> = movement::Entity::find()
+            .filter(movement::Column::FromHolderId.eq(melt.id))
+            .all(conn)
+            .await?;
+        let targets: HashMap<Uuid, Option<Uuid>> = holder::Entity::find()
+            .filter(holder::Column::Id.is_in(out.iter().map(|m| m.to_holder_id)))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|h| (h.id, h.material_id))
+            .collect();
+        let charged_g: i64 = charged.iter().map(|m| m.mass_g).sum();
+        let ingot_g: i64 = out
+            .iter()
+            .filter(|m| {
+                targets
+                    .get(&m.to_holder_id)
+                    .copied()
+                    .flatten()
+                    .is_some_and(|id| ingot_material.contains(&id))
+            })
+            .map(|m| m.mass_g)
+            .sum();
+        lines.push(MeltLine {
+            melt: melt.code,
+            yield_bp: (melt.finished_at.is_some() && charged_g > 0)
+                .then(|| share_bp(ingot_g, charged_g)),
+            state: melt.state,
+            charged_g,
+            ingot_g,
+        });
+    }
+    Ok(lines)
+}
+
+/// Lots holding mass now, by material and station.
+async fn stock(
+    conn: &impl ConnectionTrait,
+    materials: &HashMap<Uuid, material::Model>,
+    stations: &HashMap<Uuid, station::Model>,
+    lang: crate::i18n::Lang,
+) -> AppResult<Vec<StockLine>> {
+    let lots = lot::Entity::find()
+        .filter(lot::Column::State.is_in(["open", "closed"]))
+        .all(conn)
+        .await?;
+    let balances: HashMap<Uuid, i64> = holder::Entity::find()
+        .filter(holder::Column::Kind.eq("lot"))
+        .filter(holder::Column::BalanceG.gt(0))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|h| (h.id, h.balance_g))
+        .collect();
+    let now = Utc::now();
+    let mut lines: BTreeMap<(String, String), StockLine> = BTreeMap::new();
+    for found in lots {
+        let Some(grams) = balances.get(&found.id) else {
+            continue;
+        };
+        let Some(mat) = materials.get(&found.material_id) else {
+            continue;
+        };
+        let station = found
+            .station_id
+            .and_then(|id| stations.get(&id))
+            .map(|s| s.code.clone())
+            .unwrap_or_default();
+        let line = lines
+            .entry((mat.code.clone(), station.clone()))
+            .or_insert_with(|| StockLine {
+                material: mat.code.clone(),
+                material_name: match lang {
+                    crate::i18n::Lang::En => mat.name_en.clone(),
+                    _ => mat.name_fr.clone(),
+                },
+                station,
+                lots: 0,
+                mass_g: 0,
+                oldest_days: 0,
+                ready_lots: 0,
+            });
+        line.lots += 1;
+        line.mass_g += grams;
+        line.oldest_days = Ord::max(line.oldest_days, (now - found.opened_at).num_days());
+        if found.state == "closed" {
+            line.ready_lots += 1;
+        }
+    }
+    Ok(lines.into_values().collect())
+}
+
+async fn tasks_in(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<Vec<task::Model>> {
+    let mut query = task::Entity::find()
+        .filter(task::Column::StartedAt.gte(scope.start()))
+        .filter(task::Column::StartedAt.lt(scope.end()));
+    if let Some(station_id) = scope.station_id {
+        query = query.filter(task::Column::StationId.eq(station_id));
+    }
+    if let Some(apprentice_id) = scope.apprentice_id {
+        query = query.filter(task::Column::ApprenticeId.eq(apprentice_id));
+    }
+    Ok(query.all(conn).await?)
+}
+
+/// Items and tasks per day per station kind.
+async fn throughput(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    stations: &HashMap<Uuid, station::Model>,
+) -> AppResult<Vec<ThroughputLine>> {
+    let mut days: BTreeMap<(NaiveDate, String), (HashSet<Uuid>, i64)> = BTreeMap::new();
+    for found in tasks_in(conn, scope).await? {
+        let kind = stations
+            .get(&found.station_id)
+            .map(|s| s.kind.clone())
+            .unwrap_or_default();
+        let entry = days
+            .entry((found.started_at.date_naive(), kind))
+            .or_default();
+        if let Some(item_id) = found.item_id {
+            entry.0.insert(item_id);
+        }
+        entry.1 += 1;
+    }
+    Ok(days
+        .into_iter()
+        .map(|((day, station_kind), (items, tasks))| ThroughputLine {
+            day,
+            station_kind,
+            items: items.len() as i64,
+            tasks,
+        })
+        .collect())
+}
+
+/// Tasks, hours and items per apprentice.
+async fn apprentices(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    people: &HashMap<Uuid, String>,
+) -> AppResult<Vec<ApprenticeLine>> {
+    let mut lines: BTreeMap<Uuid, (i64, i64, HashSet<Uuid>)> = BTreeMap::new();
+    for found in tasks_in(conn, scope).await? {
+        let entry = lines.entry(found.apprentice_id).or_default();
+        entry.0 += 1;
+        if let Some(ended) = found.ended_at {
+            entry.1 += Ord::max((ended - found.started_at).num_seconds(), 0);
+        }
+        if let Some(item_id) = found.item_id {
+            entry.2.insert(item_id);
+        }
+    }
+    let mut lines: Vec<ApprenticeLine> = lines
+        .into_iter()
+        .map(|(id, (tasks, worked_s, items))| ApprenticeLine {
+            apprentice_id: id,
+            apprentice: people.get(&id).cloned().unwrap_or_default(),
+            tasks,
+            worked_s,
+            items: items.len() as i64,
+        })
+        .collect();
+    lines.sort_by(|a, b| a.apprentice.cmp(&b.apprentice));
+    Ok(lines)
+}
+
+/// One table of a report as CSV: a header row with SI units in the names, then the rows.
+pub fn csv(report: &YieldReport, table: &str) -> AppResult<String> {
+    fn kg(grams: i64) -> String {
+        crate::domain::mass::kilograms(grams)
+    }
+    fn pct(bp: i64) -> String {
+        format!("{}.{:02}", bp / 100, (bp % 100).abs())
+    }
+    let (header, rows): (&str, Vec<Vec<String>>) = match table {
+        "intake" => (
+            "kind,kind_name,weee_category,items,mass_kg",
+            report
+                .intake
+                .iter()
+                .map(|l| {
+                    vec![
+                        l.kind.clone(),
+                        l.kind_name.clone(),
+                        l.weee_category.to_string(),
+                        l.items.to_string(),
+                        kg(l.mass_g),
+                    ]
+                })
+                .collect(),
+        ),
+        "fate" => (
+            "fate,items,mass_kg,share_percent",
+            report
+                .fate
+                .iter()
+                .map(|l| {
+                    vec![
+                        l.fate.clone(),
+                        l.items.to_string(),
+                        kg(l.mass_g),
+                        pct(l.share_bp),
+                    ]
+                })
+                .collect(),
+        ),
+        "recovery" => (
+            "family,material,material_name,mass_kg,share_percent,typical_mass_kg",
+            report
+                .recovery
+                .iter()
+                .map(|l| {
+                    vec![
+                        l.family.clone(),
+                        l.material.clone(),
+                        l.material_name.clone(),
+                        kg(l.mass_g),
+                        pct(l.share_bp),
+                        kg(l.typical_g),
+                    ]
+                })
+                .collect(),
+        ),
+        "melts" => (
+            "melt,state,charged_mass_kg,ingot_mass_kg,yield_percent",
+            report
+                .copper
+                .melts
+                .iter()
+                .map(|l| {
+                    vec![
+                        l.melt.clone(),
+                        l.state.clone(),
+                        kg(l.charged_g),
+                        kg(l.ingot_g),
+                        l.yield_bp.map(pct).unwrap_or_default(),
+                    ]
+                })
+                .collect(),
+        ),
+        "losses_by_station_kind" | "losses_by_apprentice" => (
+            "who,input_mass_kg,loss_mass_kg,variance_mass_kg,rate_percent,overrides",
+            if table == "losses_by_station_kind" {
+                &report.losses_by_station_kind
+            } else {
+                &report.losses_by_apprentice
+            }
+            .iter()
+            .map(|l| {
+                vec![
+                    l.who.clone(),
+                    kg(l.input_g),
+                    kg(l.loss_g),
+                    kg(l.variance_g),
+                    pct(l.rate_bp),
+                    l.overrides.to_string(),
+                ]
+            })
+            .collect(),
+        ),
+        "stock" => (
+            "material,material_name,station,lots,mass_kg,oldest_days,ready_lots",
+            report
+                .stock
+                .iter()
+                .map(|l| {
+                    vec![
+                        l.material.clone(),
+                        l.material_name.clone(),
+                        l.station.clone(),
+                        l.lots.to_string(),
+                        kg(l.mass_g),
+                        l.oldest_days.to_string(),
+                        l.ready_lots.to_string(),
+                    ]
+                })
+                .collect(),
+        ),
+        "throughput" => (
+            "day,station_kind,items,tasks",
+            report
+                .throughput
+                .iter()
+                .map(|l| {
+                    vec![
+                        l.day.to_string(),
+                        l.station_kind.clone(),
+                        l.items.to_string(),
+                        l.tasks.to_string(),
+                    ]
+                })
+                .collect(),
+        ),
+        "apprentices" => (
+            "apprentice,tasks,worked_h,items",
+            report
+                .apprentices
+                .iter()
+                .map(|l| {
+                    vec![
+                        l.apprentice.clone(),
+                        l.tasks.to_string(),
+                        format!("{:.2}", l.worked_s as f64 / 3600.0),
+                        l.items.to_string(),
+                    ]
+                })
+                .collect(),
+        ),
+        other => {
+            return Err(AppError::invalid(
+                "table",
+                format!(
+                    "unknown table “{other}” (intake, fate, recovery, melts, losses_by_station_kind, losses_by_apprentice, stock, throughput, apprentices)"
+                ),
+            ));
+        }
+    };
+    let mut out = String::from(header);
+    out.push('\n');
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|cell| csv_cell(cell)).collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// A CSV cell: quoted when it holds a comma, quote or line break; a leading `=`, `+`, `-` or
+/// `@` is prefixed with `'` so spreadsheets never run it as a formula.
+fn csv_cell(cell: &str) -> String {
+    let guarded = if cell.starts_with(['=', '+', '@'])
+        || (cell.starts_with('-') && cell.parse::<f64>().is_err())
+    {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    };
+    if guarded.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", guarded.replace('"', "\"\""))
+    } else {
+        guarded
+    }
+}
+
+/// The names of the tables [`csv`] exports.
+pub const TABLES: [&str; 9] = [
+    "intake",
+    "fate",
+    "recovery",
+    "melts",
+    "losses_by_station_kind",
+    "losses_by_apprentice",
+    "stock",
+    "throughput",
+    "apprentices",
+];
+
+/// What a supervisor sees first: this month's figures and what needs attention.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Dashboard {
+    pub month_from: NaiveDate,
+    pub intake_g: i64,
+    pub ingot_g: i64,
+    /// Fractions recovered into lots out of what was dismantled this month, in basis points.
+    pub recovery_bp: i64,
+    pub open_lots: i64,
+    pub apprentices_today: i64,
+    pub alerts: Alerts,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Alerts {
+    /// Lots opened more than [`STALE_LOT_DAYS`] days ago and still open, oldest first.
+    pub stale_lots: Vec<String>,
+    /// Steps outside tolerance that a supervisor let through this month.
+    pub variance_outliers: i64,
+    /// Data-bearing items triaged but not yet sanitised.
+    pub awaiting_sanitisation: Vec<String>,
+    /// Finished, closed collections with no certificate yet.
+    pub ready_for_certificate: Vec<String>,
+}
+
+/// A lot open longer than this is flagged.
+pub const STALE_LOT_DAYS: i64 = 30;
+
+pub async fn dashboard(conn: &impl ConnectionTrait) -> AppResult<Dashboard> {
+    let today = Utc::now().date_naive();
+    let scope = resolve(conn, &ReportQuery::default()).await?;
+    let report = yields(conn, &scope, crate::i18n::Lang::En).await?;
+    let open = lot::Entity::find()
+        .filter(lot::Column::State.eq("open"))
+        .all(conn)
+        .await?;
+    let stale_before = Utc::now() - Duration::days(STALE_LOT_DAYS);
+    let mut stale: Vec<&lot::Model> = open.iter().filter(|l| l.opened_at < stale_before).collect();
+    stale.sort_by_key(|l| l.opened_at);
+    let today_scope = Scope {
+        from: today,
+        to: today,
+        ..scope.clone()
+    };
+    let apprentices_today = tasks_in(conn, &today_scope)
+        .await?
+        .iter()
+        .map(|t| t.apprentice_id)
+        .collect::<HashSet<_>>()
+        .len() as i64;
+    let triaged = item::Entity::find()
+        .filter(item::Column::DataBearing.eq(true))
+        .filter(item::Column::State.eq("triaged"))
+        .all(conn)
+        .await?;
+    let mut awaiting = Vec::new();
+    for found in triaged {
+        let facts = crate::services::actions::facts_of(conn, &found).await?;
+        if !facts.sanitised {
+            awaiting.push(found.code);
+        }
+    }
+    Ok(Dashboard {
+        month_from: scope.from,
+        intake_g: report.intake_g,
+        ingot_g: report.copper.ingot_g,
+        recovery_bp: share_bp(report.recovered_g, report.dismantled_g),
+        open_lots: open.len() as i64,
+        apprentices_today,
+        alerts: Alerts {
+            stale_lots: stale.into_iter().map(|l| l.code.clone()).collect(),
+            variance_outliers: report.outliers.len() as i64,
+            awaiting_sanitisation: awaiting,
+            ready_for_certificate: crate::services::certificates::ready(conn, 20)
+                .await?
+                .into_iter()
+                .map(|r| r.collection)
+                .collect(),
+        },
+    })
+}
