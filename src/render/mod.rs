@@ -8,6 +8,7 @@ pub mod certificate;
 pub mod labels;
 pub mod metrics;
 pub mod qr;
+pub mod sankey;
 pub mod subset;
 pub mod template;
 

@@ -284,6 +284,23 @@ pub struct YieldReport {
     pub stock: Vec<StockLine>,
     pub throughput: Vec<ThroughputLine>,
     pub apprentices: Vec<ApprenticeLine>,
+    /// Where the period's intake went: equipment kind → fate → material family.
+    pub mass_balance: MassBalance,
+}
+
+/// A mass balance as columns of node names and flows in grams between adjacent columns;
+/// every middle node gives out what it receives.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MassBalance {
+    pub columns: Vec<Vec<String>>,
+    pub flows: Vec<BalanceFlow>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BalanceFlow {
+    pub from: String,
+    pub to: String,
+    pub grams: i64,
 }
 
 fn share_bp(part: i64, whole: i64) -> i64 {
@@ -297,6 +314,7 @@ fn share_bp(part: i64, whole: i64) -> i64 {
 /// An item with what the filters need.
 #[derive(Debug, Clone, FromQueryResult)]
 struct ItemRow {
+    id: Uuid,
     kind_id: Uuid,
     weee_category: i16,
     gross_mass_g: i64,
@@ -328,6 +346,7 @@ async fn items_received(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult
     let mut query = Query::select();
     query
         .columns([
+            (item::Entity, item::Column::Id),
             (item::Entity, item::Column::KindId),
             (item::Entity, item::Column::WeeeCategory),
             (item::Entity, item::Column::GrossMassG),
@@ -779,7 +798,157 @@ pub async fn yields(
         stock: stock(conn, &materials, &stations, lang).await?,
         throughput: throughput(conn, scope, &stations).await?,
         apprentices: apprentices(conn, scope, &people).await?,
+        mass_balance: mass_balance(conn, &received, &kinds, &materials, lang).await?,
     })
+}
+
+/// Where the items received went, from the ledger: each kind's mass reused, shipped whole,
+/// dismantled or still in the items; what dismantling gave, by material family, and lost.
+async fn mass_balance(
+    conn: &impl ConnectionTrait,
+    received: &[ItemRow],
+    kinds: &HashMap<Uuid, equipment_kind::Model>,
+    materials: &HashMap<Uuid, material::Model>,
+    lang: crate::i18n::Lang,
+) -> AppResult<MassBalance> {
+    let kind_of: HashMap<Uuid, Uuid> = received.iter().map(|i| (i.id, i.kind_id)).collect();
+    let kind_label = |id: &Uuid| {
+        kinds.get(id).map_or_else(String::new, |k| match lang {
+            crate::i18n::Lang::En => k.name_en.clone(),
+            _ => k.name_fr.clone(),
+        })
+    };
+    let fate_label = |fate: &str| lang.t(&format!("reports.fate.{fate}")).to_string();
+    let losses = lang.t("reports.loss").to_string();
+    let mut flows: BTreeMap<(String, String), i64> = BTreeMap::new();
+    let mut kind_names: Vec<String> = Vec::new();
+    let mut families: Vec<String> = Vec::new();
+    for chunk in received.chunks(5_000) {
+        let ids: Vec<Uuid> = chunk.iter().map(|i| i.id).collect();
+        let to = Alias::new("ht");
+        let mut query = Query::select();
+        query
+            .column((movement::Entity, movement::Column::FromHolderId))
+            .column((movement::Entity, movement::Column::MassG))
+            .expr_as(
+                Expr::col((operation::Entity, operation::Column::Kind)),
+                Alias::new("op_kind"),
+            )
+            .expr_as(
+                Expr::col((to.clone(), holder::Column::Kind)),
+                Alias::new("to_kind"),
+            )
+            .expr_as(
+                Expr::col((to.clone(), holder::Column::MaterialId)),
+                Alias::new("to_material"),
+            )
+            .from(movement::Entity)
+            .inner_join(
+                operation::Entity,
+                Expr::col((operation::Entity, operation::Column::Id))
+                    .equals((movement::Entity, movement::Column::OperationId)),
+            )
+            .join_as(
+                sea_orm::sea_query::JoinType::InnerJoin,
+                holder::Entity,
+                to.clone(),
+                Expr::col((to.clone(), holder::Column::Id))
+                    .equals((movement::Entity, movement::Column::ToHolderId)),
+            )
+            .and_where(
+                Expr::col((movement::Entity, movement::Column::FromHolderId)).is_in(ids.clone()),
+            );
+        #[derive(FromQueryResult)]
+        struct Out {
+            from_holder_id: Uuid,
+            mass_g: i64,
+            op_kind: String,
+            to_kind: String,
+            to_material: Option<Uuid>,
+        }
+        let statement = conn.get_database_backend().build(&query);
+        for out in Out::find_by_statement(statement).all(conn).await? {
+            let Some(kind_id) = kind_of.get(&out.from_holder_id) else {
+                continue;
+            };
+            let kind = kind_label(kind_id);
+            let fate = match out.op_kind.as_str() {
+                "reuse" => "reused",
+                "ship" => "shipped_whole",
+                "dismantle" => "dismantled",
+                // Corrections and the like: still counted where the item is now.
+                _ => continue,
+            };
+            *flows.entry((kind.clone(), fate_label(fate))).or_default() += out.mass_g;
+            if !kind_names.contains(&kind) {
+                kind_names.push(kind);
+            }
+            if fate == "dismantled" {
+                let family = match (
+                    out.to_kind.as_str(),
+                    out.to_material.and_then(|m| materials.get(&m)),
+                ) {
+                    ("lot", Some(found)) => found.family.clone(),
+                    _ => losses.clone(),
+                };
+                *flows.entry((fate_label(fate), family.clone())).or_default() += out.mass_g;
+                if !families.contains(&family) {
+                    families.push(family);
+                }
+            }
+        }
+        for still in holder::Entity::find()
+            .filter(holder::Column::Id.is_in(ids))
+            .filter(holder::Column::BalanceG.gt(0))
+            .all(conn)
+            .await?
+        {
+            if let Some(kind_id) = kind_of.get(&still.id) {
+                let kind = kind_label(kind_id);
+                *flows
+                    .entry((kind.clone(), fate_label("in_process")))
+                    .or_default() += still.balance_g;
+                if !kind_names.contains(&kind) {
+                    kind_names.push(kind);
+                }
+            }
+        }
+    }
+    kind_names.sort();
+    families.sort();
+    Ok(MassBalance {
+        columns: vec![
+            kind_names,
+            ["reused", "dismantled", "shipped_whole", "in_process"]
+                .iter()
+                .map(|f| fate_label(f))
+                .collect(),
+            families,
+        ],
+        flows: flows
+            .into_iter()
+            .map(|((from, to), grams)| BalanceFlow { from, to, grams })
+            .collect(),
+    })
+}
+
+impl MassBalance {
+    /// The checked diagram (what enters every middle node leaves it).
+    pub fn sankey(
+        &self,
+    ) -> Result<crate::render::sankey::Sankey, crate::render::sankey::SankeyError> {
+        crate::render::sankey::Sankey::new(
+            &self.columns,
+            self.flows
+                .iter()
+                .map(|f| crate::render::sankey::Flow {
+                    from: f.from.clone(),
+                    to: f.to.clone(),
+                    grams: f.grams,
+                })
+                .collect(),
+        )
+    }
 }
 
 /// Melts with a charge or a pour in the period: what went in (all time) and what came out.

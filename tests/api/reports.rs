@@ -291,6 +291,57 @@ async fn every_figure_of_the_yield_report_matches_the_hand_worked_history() {
         "the cable was all melted: {stock}"
     );
 
+    // The mass balance: kinds → fates → families, every middle node balanced.
+    let balance = &report["mass_balance"];
+    let flow = |from: &str, to: &str| {
+        balance["flows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["from"] == from && f["to"] == to)
+            .map_or(0, |f| f["grams"].as_i64().unwrap())
+    };
+    let name = |kind: &str| {
+        line(&report["intake"], "kind", kind)["kind_name"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(flow(&name("cables"), "Dismantled"), 8_000);
+    assert_eq!(flow(&name("desktop_pc"), "Dismantled"), PC_G);
+    assert_eq!(flow(&name("lcd_monitor"), "Reused"), MONITOR_G);
+    assert_eq!(flow("Dismantled", "copper"), 9_840);
+    assert_eq!(flow("Dismantled", "ferrous"), 6_000);
+    assert_eq!(flow("Dismantled", "Loss"), 160);
+    for node in balance["columns"][1].as_array().unwrap() {
+        let node = node.as_str().unwrap();
+        let flows = balance["flows"].as_array().unwrap();
+        let into: i64 = flows
+            .iter()
+            .filter(|f| f["to"] == node)
+            .map(|f| f["grams"].as_i64().unwrap())
+            .sum();
+        let out: i64 = flows
+            .iter()
+            .filter(|f| f["from"] == node)
+            .map(|f| f["grams"].as_i64().unwrap())
+            .sum();
+        assert!(out == 0 || out == into, "{node}: {into} in, {out} out");
+    }
+    let total_in: i64 = balance["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            balance["columns"][0]
+                .as_array()
+                .unwrap()
+                .contains(&f["from"])
+        })
+        .map(|f| f["grams"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total_in, intake_g, "every gram received is in the diagram");
+
     // Throughput: the apprentice's tasks, on today's row per station kind.
     let throughput = &report["throughput"];
     assert_eq!(line(throughput, "station_kind", "dismantling")["items"], 3);
@@ -428,6 +479,7 @@ async fn the_report_page_reads_in_every_language_with_its_csv_links() {
             "{lang}: the ingot's mass as {kilograms:?}"
         );
         assert!(text.contains("/reports/intake.csv?"), "{lang}");
+        assert!(text.contains("<svg") && text.contains("class=\"sankey\""), "{lang}: the mass balance is drawn");
     }
     let csv = app
         .get("/reports/recovery.csv?kind=cables")

@@ -23,6 +23,8 @@ struct ReportsPage {
     query: String,
     partners: Vec<(String, String, bool)>,
     periods: Vec<(&'static str, String)>,
+    /// The mass balance drawn as SVG (labels escaped by the renderer).
+    sankey: String,
 }
 
 impl ReportsPage {
@@ -128,7 +130,16 @@ pub async fn page(
             format!("from={last_month}&to={last_month_end}"),
         ),
     ];
+    let lang = context.lang;
+    let sankey = match report.mass_balance.sankey() {
+        Ok(diagram) => diagram.svg(lang.t("reports.mass_balance"), |grams| lang.kg(grams)),
+        Err(error) => {
+            tracing::error!(%error, "the mass balance does not add up");
+            String::new()
+        }
+    };
     render(&ReportsPage {
+        sankey,
         shell: context.shell(&state),
         query: query_string(&query),
         partners: partners
