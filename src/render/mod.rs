@@ -5,6 +5,7 @@
 //! all print through [`render_pdf`]; recovery certificates through [`certificate::render`].
 
 pub mod certificate;
+pub mod charts;
 pub mod labels;
 pub mod metrics;
 pub mod qr;

@@ -185,6 +185,8 @@ pub struct RecoveryLine {
 pub struct MeltLine {
     pub melt: String,
     pub state: String,
+    /// The day it was poured out, once finished.
+    pub finished_on: Option<NaiveDate>,
     pub charged_g: i64,
     pub ingot_g: i64,
     /// Ingot out of copper charged, in basis points; none before the pour.
@@ -998,6 +1000,7 @@ async fn melt_lines(
             .map(|m| m.mass_g)
             .sum();
         lines.push(MeltLine {
+            finished_on: melt.finished_at.map(|at| at.date_naive()),
             melt: melt.code,
             yield_bp: (melt.finished_at.is_some() && charged_g > 0)
                 .then(|| share_bp(ingot_g, charged_g)),
@@ -1412,4 +1415,92 @@ pub async fn dashboard(conn: &impl ConnectionTrait) -> AppResult<Dashboard> {
                 .collect(),
         },
     })
+}
+
+/// Intake and ingot of one calendar month.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MonthLine {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub intake_g: i64,
+    pub ingot_g: i64,
+}
+
+/// Intake (by reception date) and copper ingot poured, month by month, for the `months`
+/// calendar months ending with the one holding `last_day`.
+pub async fn monthly(
+    conn: &impl ConnectionTrait,
+    last_day: NaiveDate,
+    months: u32,
+) -> AppResult<Vec<MonthLine>> {
+    use chrono::Datelike;
+    let mut first =
+        NaiveDate::from_ymd_opt(last_day.year(), last_day.month(), 1).unwrap_or(last_day);
+    for _ in 1..Ord::max(months, 1) {
+        first = (first - Duration::days(1)).with_day(1).unwrap_or(first);
+    }
+    let scope = Scope {
+        from: first,
+        to: last_day,
+        partner_id: None,
+        collection_id: None,
+        kind_id: None,
+        station_id: None,
+        apprentice_id: None,
+    };
+    let month_of = |day: NaiveDate| format!("{:04}-{:02}", day.year(), day.month());
+    let mut lines: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    let mut cursor = first;
+    while cursor <= last_day {
+        lines.insert(month_of(cursor), (0, 0));
+        cursor = (cursor + Duration::days(32))
+            .with_day(1)
+            .unwrap_or(last_day + Duration::days(1));
+    }
+    #[derive(FromQueryResult)]
+    struct Received {
+        received_on: NaiveDate,
+        gross_mass_g: i64,
+    }
+    let mut query = Query::select();
+    query
+        .column((collection::Entity, collection::Column::ReceivedOn))
+        .column((item::Entity, item::Column::GrossMassG))
+        .from(item::Entity)
+        .inner_join(
+            collection::Entity,
+            Expr::col((collection::Entity, collection::Column::Id))
+                .equals((item::Entity, item::Column::CollectionId)),
+        )
+        .and_where(Expr::col((collection::Entity, collection::Column::ReceivedOn)).gte(first))
+        .and_where(Expr::col((collection::Entity, collection::Column::ReceivedOn)).lte(last_day));
+    let statement = conn.get_database_backend().build(&query);
+    for row in Received::find_by_statement(statement).all(conn).await? {
+        if let Some(line) = lines.get_mut(&month_of(row.received_on)) {
+            line.0 += row.gross_mass_g;
+        }
+    }
+    let ingot: HashSet<Uuid> = material::Entity::find()
+        .filter(material::Column::Code.eq(INGOT_MATERIAL))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    for m in movements_in(conn, &scope).await? {
+        if m.op_kind == "pour"
+            && m.to_material.is_some_and(|id| ingot.contains(&id))
+            && let Some(line) = lines.get_mut(&month_of(m.at.date_naive()))
+        {
+            line.1 += m.mass_g;
+        }
+    }
+    Ok(lines
+        .into_iter()
+        .map(|(month, (intake_g, ingot_g))| MonthLine {
+            month,
+            intake_g,
+            ingot_g,
+        })
+        .collect())
 }

@@ -479,7 +479,15 @@ async fn the_report_page_reads_in_every_language_with_its_csv_links() {
             "{lang}: the ingot's mass as {kilograms:?}"
         );
         assert!(text.contains("/reports/intake.csv?"), "{lang}");
-        assert!(text.contains("<svg") && text.contains("class=\"sankey\""), "{lang}: the mass balance is drawn");
+        assert!(
+            text.contains("<svg") && text.contains("class=\"sankey\""),
+            "{lang}: the mass balance is drawn"
+        );
+        assert_eq!(
+            text.matches("<svg").count(),
+            6,
+            "{lang}: the balance and five charts"
+        );
     }
     let csv = app
         .get("/reports/recovery.csv?kind=cables")

@@ -135,7 +135,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(certificates::signing_keys))
         .routes(routes!(reports::yields))
         .routes(routes!(reports::yield_table))
-        .routes(routes!(reports::dashboard));
+        .routes(routes!(reports::dashboard))
+        .routes(routes!(reports::monthly));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .route(

@@ -82,3 +82,29 @@ pub async fn dashboard(
     current.require(READERS)?;
     Ok(Json(reports::dashboard(&state.db).await?))
 }
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MonthlyQuery {
+    /// A day of the last month shown (default: today).
+    to: Option<chrono::NaiveDate>,
+    /// How many months, 1 to 60 (default 12).
+    months: Option<u32>,
+}
+
+/// Intake and copper ingot month by month.
+#[utoipa::path(get, path = "/reports/monthly", tag = "reports", params(MonthlyQuery),
+    responses((status = 200, body = [reports::MonthLine]), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn monthly(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(query): Query<MonthlyQuery>,
+) -> AppResult<Json<Vec<reports::MonthLine>>> {
+    current.require(READERS)?;
+    let months = query.months.unwrap_or(12);
+    if !(1..=60).contains(&months) {
+        return Err(crate::error::AppError::invalid("months", "from 1 to 60"));
+    }
+    let to = query.to.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    Ok(Json(reports::monthly(&state.db, to, months).await?))
+}

@@ -25,6 +25,8 @@ struct ReportsPage {
     periods: Vec<(&'static str, String)>,
     /// The mass balance drawn as SVG (labels escaped by the renderer).
     sankey: String,
+    /// Charts as SVG: intake and ingot per month, recovery by family, melt yield, hours.
+    charts: Vec<String>,
 }
 
 impl ReportsPage {
@@ -131,6 +133,11 @@ pub async fn page(
         ),
     ];
     let lang = context.lang;
+    let months = match reports::monthly(&state.db, report.to, 12).await {
+        Ok(months) => months,
+        Err(error) => return context.app_error(&state, error),
+    };
+    let charts = charts(&report, &months, lang);
     let sankey = match report.mass_balance.sankey() {
         Ok(diagram) => diagram.svg(lang.t("reports.mass_balance"), |grams| lang.kg(grams)),
         Err(error) => {
@@ -139,6 +146,7 @@ pub async fn page(
         }
     };
     render(&ReportsPage {
+        charts,
         sankey,
         shell: context.shell(&state),
         query: query_string(&query),
@@ -169,4 +177,74 @@ pub async fn csv(
         Ok(response) => response,
         Err(error) => error.into_response(),
     }
+}
+
+/// The report's charts; one that cannot be drawn is left out and logged.
+fn charts(report: &YieldReport, months: &[reports::MonthLine], lang: Lang) -> Vec<String> {
+    use crate::render::charts;
+    let kg = |grams: i64| grams as f64 / 1000.0;
+    let mut families: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    for line in &report.recovery {
+        *families.entry(line.family.as_str()).or_default() += line.mass_g;
+    }
+    let drawn = [
+        charts::bars(
+            lang.t("reports.chart_intake"),
+            "kg",
+            &months
+                .iter()
+                .map(|m| (m.month.clone(), kg(m.intake_g)))
+                .collect::<Vec<_>>(),
+        ),
+        charts::bars(
+            lang.t("reports.chart_ingot"),
+            "kg",
+            &months
+                .iter()
+                .map(|m| (m.month.clone(), kg(m.ingot_g)))
+                .collect::<Vec<_>>(),
+        ),
+        charts::bars(
+            lang.t("reports.chart_recovery"),
+            "kg",
+            &families
+                .iter()
+                .map(|(family, grams)| (family.to_string(), kg(*grams)))
+                .collect::<Vec<_>>(),
+        ),
+        charts::line(
+            lang.t("reports.chart_melt_yield"),
+            "%",
+            100.0,
+            &report
+                .copper
+                .melts
+                .iter()
+                .filter_map(|m| {
+                    Some((
+                        m.finished_on
+                            .map_or_else(|| m.melt.clone(), |d| d.to_string()),
+                        m.yield_bp? as f64 / 100.0,
+                    ))
+                })
+                .collect::<Vec<_>>(),
+        ),
+        charts::bars(
+            lang.t("reports.chart_hours"),
+            "h",
+            &report
+                .apprentices
+                .iter()
+                .map(|a| (a.apprentice.clone(), a.worked_s as f64 / 3600.0))
+                .collect::<Vec<_>>(),
+        ),
+    ];
+    drawn
+        .into_iter()
+        .filter_map(|chart| {
+            chart
+                .map_err(|error| tracing::error!(%error, "a report chart failed"))
+                .ok()
+        })
+        .collect()
 }
