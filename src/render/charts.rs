@@ -15,6 +15,12 @@ fn failed(error: impl std::fmt::Display) -> ChartError {
     ChartError(error.to_string())
 }
 
+/// The category axis: one segment per category (plotters' segmented range has one more
+/// segment than the range's end, so the range stops one short).
+fn categories(count: usize) -> std::ops::Range<usize> {
+    0..count.saturating_sub(1).max(1)
+}
+
 /// The top of the value axis: a little above the largest value, never zero.
 fn axis_top(values: &[f64]) -> f64 {
     let largest = values.iter().copied().fold(0.0, f64::max);
@@ -34,7 +40,7 @@ pub fn bars(title: &str, unit: &str, data: &[(String, f64)]) -> Result<String, C
             .margin(12)
             .x_label_area_size(48)
             .y_label_area_size(64)
-            .build_cartesian_2d((0..count).into_segmented(), 0.0..axis_top(&values))
+            .build_cartesian_2d(categories(count).into_segmented(), 0.0..axis_top(&values))
             .map_err(failed)?;
         chart
             .configure_mesh()
@@ -70,7 +76,7 @@ pub fn bars(title: &str, unit: &str, data: &[(String, f64)]) -> Result<String, C
         let style = TextStyle::from(("sans-serif", 11).into_font())
             .pos(Pos::new(HPos::Center, VPos::Bottom));
         chart
-            .draw_series(values.iter().enumerate().map(|(index, value)| {
+            .draw_series(values.iter().enumerate().filter(|(_, value)| **value > 0.0).map(|(index, value)| {
                 Text::new(
                     format_value(*value),
                     (SegmentValue::CenterOf(index), *value),
@@ -101,7 +107,7 @@ pub fn line(
             .margin(12)
             .x_label_area_size(48)
             .y_label_area_size(64)
-            .build_cartesian_2d((0..count).into_segmented(), 0.0..top)
+            .build_cartesian_2d(categories(count).into_segmented(), 0.0..top)
             .map_err(failed)?;
         chart
             .configure_mesh()

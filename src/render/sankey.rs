@@ -206,7 +206,7 @@ impl Sankey {
             let h = (node.grams as f64 * scale).max(1.0);
             let _ = write!(
                 svg,
-                r##"<rect x="{x:.1}" y="{y:.1}" width="{NODE_W}" height="{h:.1}" fill="#222"/><text x="{:.1}" y="{:.1}" font-size="12" font-family="sans-serif" dominant-baseline="middle">{} · {}</text>"##,
+                r##"<rect x="{x:.1}" y="{y:.1}" width="{NODE_W}" height="{h:.1}" fill="#222"/><text x="{:.1}" y="{:.1}" font-size="12" font-family="sans-serif" dominant-baseline="middle" paint-order="stroke" stroke="#fff" stroke-width="3">{} · {}</text>"##,
                 x + NODE_W + 4.0,
                 y + h / 2.0,
                 escape(&node.label),
