@@ -76,13 +76,19 @@ pub fn bars(title: &str, unit: &str, data: &[(String, f64)]) -> Result<String, C
         let style = TextStyle::from(("sans-serif", 11).into_font())
             .pos(Pos::new(HPos::Center, VPos::Bottom));
         chart
-            .draw_series(values.iter().enumerate().filter(|(_, value)| **value > 0.0).map(|(index, value)| {
-                Text::new(
-                    format_value(*value),
-                    (SegmentValue::CenterOf(index), *value),
-                    style.clone(),
-                )
-            }))
+            .draw_series(
+                values
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, value)| **value > 0.0)
+                    .map(|(index, value)| {
+                        Text::new(
+                            format_value(*value),
+                            (SegmentValue::CenterOf(index), *value),
+                            style.clone(),
+                        )
+                    }),
+            )
             .map_err(failed)?;
         root.present().map_err(failed)?;
     }

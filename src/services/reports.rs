@@ -214,6 +214,9 @@ pub struct CopperChain {
 pub struct LossLine {
     /// A station kind or an apprentice's name.
     pub who: String,
+    /// For an apprentice's line: at which kind of station (an apprentice has one line per
+    /// kind, so "who needs practice at dismantling" reads straight off).
+    pub station_kind: Option<String>,
     /// The weighed steps' input.
     pub input_g: i64,
     /// Process loss booked.
@@ -224,6 +227,26 @@ pub struct LossLine {
     pub rate_bp: i64,
     /// Steps outside tolerance that a supervisor let through.
     pub overrides: i64,
+}
+
+impl LossLine {
+    fn new(who: String, station_kind: Option<String>) -> LossLine {
+        LossLine {
+            who,
+            station_kind,
+            input_g: 0,
+            loss_g: 0,
+            variance_g: 0,
+            rate_bp: 0,
+            overrides: 0,
+        }
+    }
+
+    fn add(&mut self, input: i64, loss: i64, variance: i64) {
+        self.input_g += input;
+        self.loss_g += loss;
+        self.variance_g += variance;
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -706,7 +729,7 @@ pub async fn yields(
 
     // Losses and weighing variance, by station kind and by apprentice.
     let mut by_kind: BTreeMap<String, LossLine> = BTreeMap::new();
-    let mut by_person: BTreeMap<String, LossLine> = BTreeMap::new();
+    let mut by_person: BTreeMap<(String, String), LossLine> = BTreeMap::new();
     let mut per_operation: BTreeMap<Uuid, (i64, &MoveRow)> = BTreeMap::new();
     let weighed = ["dismantle", "transfer", "reweigh", "pour"];
     for m in moves.iter().filter(|m| {
@@ -730,19 +753,14 @@ pub async fn yields(
         } else {
             (m.mass_g, 0, 0)
         };
-        for (key, table) in [(station_kind, &mut by_kind), (person, &mut by_person)] {
-            let line = table.entry(key.clone()).or_insert_with(|| LossLine {
-                who: key,
-                input_g: 0,
-                loss_g: 0,
-                variance_g: 0,
-                rate_bp: 0,
-                overrides: 0,
-            });
-            line.input_g += input;
-            line.loss_g += loss;
-            line.variance_g += variance;
-        }
+        let kind_line = by_kind
+            .entry(station_kind.clone())
+            .or_insert_with(|| LossLine::new(station_kind.clone(), None));
+        kind_line.add(input, loss, variance);
+        by_person
+            .entry((person.clone(), station_kind.clone()))
+            .or_insert_with(|| LossLine::new(person, Some(station_kind)))
+            .add(input, loss, variance);
         let entry = per_operation.entry(m.operation_id).or_insert((0, m));
         entry.0 += loss + variance;
     }
@@ -761,7 +779,7 @@ pub async fn yields(
         if let Some(line) = by_kind.get_mut(&station_kind) {
             line.overrides += 1;
         }
-        if let Some(line) = by_person.get_mut(&person) {
+        if let Some(line) = by_person.get_mut(&(person.clone(), station_kind.clone())) {
             line.overrides += 1;
         }
         outliers.push(Outlier {
@@ -774,7 +792,7 @@ pub async fn yields(
         });
     }
     outliers.sort_by_key(|o| o.at);
-    let finish = |table: BTreeMap<String, LossLine>| -> Vec<LossLine> {
+    fn finish<K>(table: BTreeMap<K, LossLine>) -> Vec<LossLine> {
         table
             .into_values()
             .map(|mut line| {
@@ -782,7 +800,7 @@ pub async fn yields(
                 line
             })
             .collect()
-    };
+    }
 
     Ok(YieldReport {
         from: scope.from,
@@ -1219,7 +1237,7 @@ pub fn csv(report: &YieldReport, table: &str) -> AppResult<String> {
                 .collect(),
         ),
         "losses_by_station_kind" | "losses_by_apprentice" => (
-            "who,input_mass_kg,loss_mass_kg,variance_mass_kg,rate_percent,overrides",
+            "who,station_kind,input_mass_kg,loss_mass_kg,variance_mass_kg,rate_percent,overrides",
             if table == "losses_by_station_kind" {
                 &report.losses_by_station_kind
             } else {

@@ -5,12 +5,14 @@ use axum::http::StatusCode;
 use greenchip::domain::roles::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::Workshop;
+use crate::helpers::{PASSWORD, Workshop};
 
 type Station = (String, String);
 
 struct Known {
     shop: Workshop,
+    triage: Station,
+    dismantling: Station,
     smelting: Station,
 }
 
@@ -71,7 +73,12 @@ impl Known {
         ] {
             shop.sign_in(station).await;
         }
-        let known = Known { shop, smelting };
+        let known = Known {
+            shop,
+            triage,
+            dismantling,
+            smelting,
+        };
         let shop = &known.shop;
         let pc = shop.item("desktop_pc", PC_G).await;
         let cables: Vec<String> = {
@@ -83,38 +90,38 @@ impl Known {
         };
         let monitor = shop.item("lcd_monitor", MONITOR_G).await;
 
-        known.act(&triage, "t-pc", json!({ "item": pc, "action": "triage", "decision": "dismantle", "reason": "dead" })).await;
+        known.act(&known.triage, "t-pc", json!({ "item": pc, "action": "triage", "decision": "dismantle", "reason": "dead" })).await;
         known.act(&sanitisation, "s-pc", json!({ "item": pc, "action": "sanitise",
             "sanitisation": { "method": "destroy", "tool": "drill", "verified": true, "verification": "visual", "success": true } })).await;
         known
             .act(
-                &dismantling,
+                &known.dismantling,
                 "d-pc",
                 json!({ "item": pc, "action": "start_dismantling" }),
             )
             .await;
         let mut copper_lots = Vec::new();
         let answer = known
-            .post(&dismantling, "/api/v1/dismantlings", json!({ "client_id": "pc", "item": pc, "fractions": [
+            .post(&known.dismantling, "/api/v1/dismantlings", json!({ "client_id": "pc", "item": pc, "fractions": [
                 { "material": "FE-STEEL", "mass_g": 6_000 }, { "material": "PCB-MED", "mass_g": 1_400 }, { "material": "CU-CABLE", "mass_g": 1_900 } ] }))
             .await;
         copper_lots.push(lot_for(&answer, "CU-CABLE"));
         for (index, (code, outputs)) in cables.iter().zip([5_000, 2_940]).enumerate() {
-            known.act(&triage, &format!("t-c{index}"), json!({ "item": code, "action": "triage", "decision": "dismantle", "reason": "cable" })).await;
+            known.act(&known.triage, &format!("t-c{index}"), json!({ "item": code, "action": "triage", "decision": "dismantle", "reason": "cable" })).await;
             known
                 .act(
-                    &dismantling,
+                    &known.dismantling,
                     &format!("d-c{index}"),
                     json!({ "item": code, "action": "start_dismantling" }),
                 )
                 .await;
             let answer = known
-                .post(&dismantling, "/api/v1/dismantlings", json!({ "client_id": format!("c{index}"), "item": code,
+                .post(&known.dismantling, "/api/v1/dismantlings", json!({ "client_id": format!("c{index}"), "item": code,
                     "residual_to": "process_loss", "fractions": [{ "material": "CU-CABLE", "mass_g": outputs }] }))
                 .await;
             copper_lots.push(lot_for(&answer, "CU-CABLE"));
         }
-        known.act(&triage, "t-m", json!({ "item": monitor, "action": "triage", "decision": "reuse", "reason": "works" })).await;
+        known.act(&known.triage, "t-m", json!({ "item": monitor, "action": "triage", "decision": "reuse", "reason": "works" })).await;
         known
             .act(
                 &refurbishment,
@@ -272,9 +279,20 @@ async fn every_figure_of_the_yield_report_matches_the_hand_worked_history() {
         ),
         (Some(9_840), Some(140), Some(142))
     );
-    let apprentice = &report["losses_by_apprentice"][0];
-    assert_eq!(apprentice["input_g"], 17_400 + 9_840);
-    assert_eq!(apprentice["loss_g"], 200);
+    // Per apprentice and kind of station: who needs practice at dismantling reads off.
+    let at = |kind: &str| {
+        report["losses_by_apprentice"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["station_kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} line"))
+            .clone()
+    };
+    assert_eq!(at("dismantling")["input_g"], 17_400);
+    assert_eq!(at("dismantling")["rate_bp"], 92);
+    assert_eq!(at("smelting")["loss_g"], 140);
+    assert_eq!(at("dismantling")["who"], at("smelting")["who"]);
     assert_eq!(report["outliers"], json!([]));
 
     // Stock: the steel and boards wait in their lots, the ingot and dross too.
@@ -509,4 +527,55 @@ async fn the_report_page_reads_in_every_language_with_its_csv_links() {
         app.get("/reports").cookie(&apprentice).send().await.status,
         StatusCode::FORBIDDEN
     );
+}
+
+#[tokio::test]
+async fn a_step_let_through_outside_tolerance_is_flagged_against_its_apprentice() {
+    let known = Known::build().await;
+    let switch = known.shop.item("network_switch", 8_400).await;
+    known
+        .act(
+            &known.triage,
+            "t-sw",
+            json!({ "item": switch, "action": "triage", "decision": "dismantle", "reason": "old" }),
+        )
+        .await;
+    known
+        .act(
+            &known.dismantling,
+            "d-sw",
+            json!({ "item": switch, "action": "start_dismantling" }),
+        )
+        .await;
+    // 8,400 g into 7,930 g: 470 g (5.6 %) missing, beyond the 3 % tolerance.
+    known
+        .post(&known.dismantling, "/api/v1/dismantlings", json!({ "client_id": "sw", "item": switch,
+            "fractions": [{ "material": "FE-STEEL", "mass_g": 5_930 }, { "material": "PCB-MED", "mass_g": 2_000 }],
+            "override": { "reason": "dust from the fan filter", "login": "samira", "password": PASSWORD } }))
+        .await;
+    let report = known.report("").await;
+    let outliers = report["outliers"].as_array().unwrap();
+    assert_eq!(outliers.len(), 1, "{outliers:?}");
+    assert_eq!(outliers[0]["reason"], "dust from the fan filter");
+    assert_eq!(outliers[0]["loss_and_variance_g"], 470);
+    assert_eq!(outliers[0]["station_kind"], "dismantling");
+    let dismantling = line(&report["losses_by_station_kind"], "who", "dismantling");
+    assert_eq!(dismantling["overrides"], 1);
+    assert_eq!(dismantling["variance_g"], 100 + 470);
+    let by_apprentice = report["losses_by_apprentice"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["station_kind"] == "dismantling")
+        .unwrap();
+    assert_eq!(by_apprentice["overrides"], 1);
+    let dashboard = known
+        .shop
+        .app
+        .get("/api/v1/reports/dashboard")
+        .cookie(&known.shop.supervisor)
+        .send()
+        .await
+        .json();
+    assert_eq!(dashboard["alerts"]["variance_outliers"], 1);
 }
