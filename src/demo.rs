@@ -329,7 +329,9 @@ pub async fn fill(db: &DatabaseConnection, config: &crate::config::Config) -> Ap
     }
     let started = Instant::now();
     let mut workshop = Workshop::open(db).await?;
-    let made = workshop.run().await?;
+    // Every step is stamped with its simulated time, so reports see three months of work.
+    let start = workshop.clock;
+    let made = crate::clock::simulated(start, workshop.run()).await?;
     println!(
         "{} partners, {} collections, {} items: {} reused, {} shipped whole, {} dismantled, {} in progress",
         made.partners,
@@ -664,12 +666,20 @@ impl<'a> Workshop<'a> {
             let day = today - Duration::days(back + jitter);
             numbers[partner] += 1;
             let newest = index + 1 == SCHEDULE.len();
+            // Received on the day the van came; worked on from the next morning.
+            self.clock = self
+                .clock
+                .max(day.and_hms_opt(9, 0, 0).unwrap_or_default().and_utc())
+                .min(self.now - Duration::minutes(5));
+            crate::clock::set(self.clock);
             let received = self
                 .collect(partner, partner_ids[partner], day, numbers[partner], newest)
                 .await?;
             self.clock = self
                 .clock
-                .max(day.and_hms_opt(8, 30, 0).unwrap_or_default().and_utc() + Duration::days(1));
+                .max(day.and_hms_opt(8, 30, 0).unwrap_or_default().and_utc() + Duration::days(1))
+                .min(self.now - Duration::minutes(5));
+            crate::clock::set(self.clock);
             self.new_shift();
             let count = received.len();
             for (position, found) in received.iter().enumerate() {
@@ -897,6 +907,7 @@ impl<'a> Workshop<'a> {
     fn tick(&mut self) -> DateTime<Utc> {
         self.clock += Duration::minutes(self.rng.gen_range(2..=14));
         self.clock = self.clock.min(self.now - Duration::minutes(5));
+        crate::clock::set(self.clock);
         self.clock
     }
 

@@ -1,6 +1,7 @@
 //! greenchip: tracks collected IT equipment through an e-waste recycling training workshop.
 
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;

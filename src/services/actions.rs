@@ -265,7 +265,7 @@ async fn act_in(
 
     let next = lifecycle::transition(state, request.action, kind, facts)
         .map_err(|refusal| refused(&found, state, kind, facts, refusal))?;
-    let now = Utc::now();
+    let now = crate::clock::now();
     let mut changed: item::ActiveModel = found.clone().into();
     changed.state = Set(next.as_str().to_string());
     if request.action == Action::Triage {

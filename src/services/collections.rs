@@ -1,6 +1,6 @@
 //! Collections: hand-overs of equipment from a partner, open while items are received.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, Set,
@@ -36,7 +36,7 @@ pub async fn create(
     let reference =
         intake::optional_text("reference", fields.reference.as_deref(), 100, &mut errors);
     let notes = intake::optional_text("notes", fields.notes.as_deref(), 2_000, &mut errors);
-    let today = Utc::now().date_naive();
+    let today = crate::clock::now().date_naive();
     let received_on = fields.received_on.unwrap_or(today);
     if received_on > today {
         errors.push(crate::error::FieldError::new(
@@ -65,7 +65,7 @@ pub async fn create(
         received_by: Set(actor_id),
         notes: Set(notes),
         state: Set(CollectionState::Open.as_str().to_string()),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::clock::now()),
     }
     .insert(&txn)
     .await?;
@@ -121,7 +121,7 @@ pub async fn update(
         intake::optional_text("reference", fields.reference.as_deref(), 100, &mut errors);
     let notes = intake::optional_text("notes", fields.notes.as_deref(), 2_000, &mut errors);
     if let Some(day) = fields.received_on
-        && day > Utc::now().date_naive()
+        && day > crate::clock::now().date_naive()
     {
         errors.push(crate::error::FieldError::new(
             "received_on",

@@ -100,7 +100,7 @@ pub async fn dismantle(
         );
         let posted = ledger::post_in(txn, operation).await?;
 
-        let now = Utc::now();
+        let now = crate::clock::now();
         let mut changed: item::ActiveModel = found.clone().into();
         changed.state = Set(next.as_str().to_string());
         changed.update(txn).await?;

@@ -1,6 +1,5 @@
 //! The append-only audit log: every change writes its event in the same transaction.
 
-use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -51,7 +50,7 @@ pub async fn record(
 ) -> Result<event::Model, sea_orm::DbErr> {
     event::ActiveModel {
         id: Set(Uuid::now_v7()),
-        at: Set(Utc::now()),
+        at: Set(crate::clock::now()),
         actor_id: Set(new.actor_id),
         station_id: Set(new.station_id),
         kind: Set(new.kind.to_string()),

@@ -519,7 +519,7 @@ pub async fn open_lot(
         pieces: Set(ingot.then_some(1)),
         melt_id: Set(melt_id),
         opened_by: Set(Some(performer.user.id)),
-        opened_at: Set(Utc::now()),
+        opened_at: Set(crate::clock::now()),
         closed_at: Set(ingot.then(Utc::now)),
         client_key: Set(client_key),
     }
@@ -544,7 +544,7 @@ pub async fn settle_sources(
         if next != state {
             let mut changed: lot::ActiveModel = source.into();
             changed.state = Set(next.as_str().to_string());
-            changed.closed_at = Set(Some(Utc::now()));
+            changed.closed_at = Set(Some(crate::clock::now()));
             changed.update(txn).await?;
         }
     }

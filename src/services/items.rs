@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -300,7 +299,7 @@ async fn receive_one(
         condition_notes: Set(item.condition_notes),
         state: Set(RECEIVED.to_string()),
         received_by: Set(actor_id),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::clock::now()),
         route: Set(None),
     }
     .insert(txn)
@@ -575,7 +574,7 @@ pub async fn link_barcode(
         id: Set(Uuid::now_v7()),
         item_id: Set(found.id),
         barcode: Set(barcode.clone()),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::clock::now()),
     }
     .insert(&txn)
     .await

@@ -115,7 +115,7 @@ pub async fn start(
         station_id: Set(station.id),
         state: Set("open".to_string()),
         started_by: Set(performer.user.id),
-        started_at: Set(Utc::now()),
+        started_at: Set(crate::clock::now()),
         finished_at: Set(None),
         client_key: Set(Some(key.clone())),
     }
@@ -390,7 +390,7 @@ pub async fn pour(
         if request.finish {
             let mut changed: melt::ActiveModel = found.clone().into();
             changed.state = Set("finished".to_string());
-            changed.finished_at = Set(Some(Utc::now()));
+            changed.finished_at = Set(Some(crate::clock::now()));
             changed.update(txn).await?;
         }
         Ok(posted)
@@ -480,7 +480,7 @@ pub async fn note(
         temperature_c: Set(request.temperature_c),
         note: Set(text.to_string()),
         author_id: Set(performer.user.id),
-        at: Set(Utc::now()),
+        at: Set(crate::clock::now()),
     }
     .insert(&txn)
     .await?;

@@ -208,6 +208,17 @@ pub struct CopperChain {
     /// Ingot kilograms per tonne of equipment received in the period, in grams per tonne.
     pub ingot_g_per_tonne: Option<i64>,
     pub melts: Vec<MeltLine>,
+    /// Whose equipment the copper came from: recovered by dismantling, and ingot poured in
+    /// the period attributed by mass balance.
+    pub by_partner: Vec<PartnerCopper>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PartnerCopper {
+    pub partner_id: Uuid,
+    pub partner: String,
+    pub recovered_g: i64,
+    pub ingot_g: i64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -359,6 +370,8 @@ struct MoveRow {
     station_id: Option<Uuid>,
     reason: Option<String>,
     mass_g: i64,
+    /// Grams by collection id.
+    parts: serde_json::Value,
     from_id: Uuid,
     from_kind: String,
     from_account: Option<String>,
@@ -419,6 +432,7 @@ async fn movements_in(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<V
             (operation::Entity, operation::Column::Reason),
         ])
         .column((movement::Entity, movement::Column::MassG))
+        .column((movement::Entity, movement::Column::Parts))
         .expr_as(
             Expr::col((from.clone(), holder::Column::Id)),
             Alias::new("from_id"),
@@ -627,6 +641,7 @@ pub async fn yields(
     let mut by_material: BTreeMap<Uuid, i64> = BTreeMap::new();
     let mut input_by_kind: HashMap<Uuid, i64> = HashMap::new();
     let mut copper_recovered = 0;
+    let mut copper_by_partner: BTreeMap<Uuid, (i64, i64)> = BTreeMap::new();
     for m in moves.iter().filter(|m| dismantle_passes(m)) {
         dismantled_g += m.mass_g;
         if let Some((kind, _, _)) = item_meta.get(&m.from_id) {
@@ -641,6 +656,9 @@ pub async fn yields(
                 .is_some_and(|mat| mat.family == "copper")
             {
                 copper_recovered += m.mass_g;
+                if let Some((_, _, partner)) = item_meta.get(&m.from_id) {
+                    copper_by_partner.entry(*partner).or_default().0 += m.mass_g;
+                }
             }
         }
     }
@@ -677,6 +695,7 @@ pub async fn yields(
         .collect();
     let mut charged_g = 0;
     let mut ingot_g = 0;
+    let mut pours: Vec<&MoveRow> = Vec::new();
     for m in &moves {
         if m.op_kind == "charge"
             && m.to_kind == "melt"
@@ -690,8 +709,46 @@ pub async fn yields(
             && scope.work_passes(m.station_id, m.actor_id)
         {
             ingot_g += m.mass_g;
+            pours.push(m);
         }
     }
+    // Ingot by whose equipment it came from: the pour movements' parts, by collection.
+    let partner_of: HashMap<Uuid, Uuid> = collection::Entity::find()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.partner_id))
+        .collect();
+    for m in pours {
+        for (collection_id, grams) in crate::services::ledger::parts_of_json(&m.parts) {
+            if let Some(partner) = partner_of.get(&collection_id)
+                && scope.partner_id.is_none_or(|p| p == *partner)
+                && scope.collection_id.is_none_or(|c| c == collection_id)
+            {
+                copper_by_partner.entry(*partner).or_default().1 += grams;
+            }
+        }
+    }
+    let partner_names: HashMap<Uuid, String> = crate::entities::partner::Entity::find()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    let mut by_partner: Vec<PartnerCopper> = copper_by_partner
+        .into_iter()
+        .map(|(partner_id, (recovered_g, ingot_g))| PartnerCopper {
+            partner: partner_names.get(&partner_id).cloned().unwrap_or_default(),
+            partner_id,
+            recovered_g,
+            ingot_g,
+        })
+        .collect();
+    by_partner.sort_by(|a, b| {
+        b.recovered_g
+            .cmp(&a.recovered_g)
+            .then(a.partner.cmp(&b.partner))
+    });
     let melts = melt_lines(conn, scope, &ingot_material).await?;
     let poured_charge: i64 = melts
         .iter()
@@ -725,6 +782,7 @@ pub async fn yields(
         ingot_g_per_tonne: (intake_g > 0)
             .then(|| (i128::from(ingot_g) * 1_000_000 / i128::from(intake_g)) as i64),
         melts,
+        by_partner,
     };
 
     // Losses and weighing variance, by station kind and by apprentice.
@@ -1236,6 +1294,15 @@ pub fn csv(report: &YieldReport, table: &str) -> AppResult<String> {
                 })
                 .collect(),
         ),
+        "copper_by_partner" => (
+            "partner,recovered_copper_mass_kg,ingot_mass_kg",
+            report
+                .copper
+                .by_partner
+                .iter()
+                .map(|l| vec![l.partner.clone(), kg(l.recovered_g), kg(l.ingot_g)])
+                .collect(),
+        ),
         "losses_by_station_kind" | "losses_by_apprentice" => (
             "who,station_kind,input_mass_kg,loss_mass_kg,variance_mass_kg,rate_percent,overrides",
             if table == "losses_by_station_kind" {
@@ -1308,7 +1375,7 @@ pub fn csv(report: &YieldReport, table: &str) -> AppResult<String> {
             return Err(AppError::invalid(
                 "table",
                 format!(
-                    "unknown table “{other}” (intake, fate, recovery, melts, losses_by_station_kind, losses_by_apprentice, stock, throughput, apprentices)"
+                    "unknown table “{other}” (intake, fate, recovery, melts, copper_by_partner, losses_by_station_kind, losses_by_apprentice, stock, throughput, apprentices)"
                 ),
             ));
         }
@@ -1341,11 +1408,12 @@ fn csv_cell(cell: &str) -> String {
 }
 
 /// The names of the tables [`csv`] exports.
-pub const TABLES: [&str; 9] = [
+pub const TABLES: [&str; 10] = [
     "intake",
     "fate",
     "recovery",
     "melts",
+    "copper_by_partner",
     "losses_by_station_kind",
     "losses_by_apprentice",
     "stock",

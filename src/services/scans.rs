@@ -104,7 +104,7 @@ pub async fn scan(
     }
     // A repeat is caught by the scan log's unique key when its row is written: checking
     // first would cost every scan a query for the rare retry.
-    let now = Utc::now();
+    let now = crate::clock::now();
     let is_badge =
         Code::from_scan(&request.raw).is_ok_and(|code| code.kind() == CodeKind::Apprentice);
     let outcome = if is_badge {
@@ -197,7 +197,7 @@ async fn store(
             .unwrap_or_default()),
         message: Set(reply.message.clone()),
         device_time: Set(request.device_time),
-        at: Set(Utc::now()),
+        at: Set(crate::clock::now()),
         response: Set(serde_json::to_value(&reply).map_err(anyhow::Error::from)?),
     }
     .insert(conn)

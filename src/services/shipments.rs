@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, Set,
@@ -161,7 +161,7 @@ pub async fn create_processor(
         families: Set(json!(families)),
         hazardous_materials: Set(json!(hazardous)),
         active: Set(request.active.unwrap_or(true)),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::clock::now()),
     }
     .insert(&txn)
     .await
@@ -348,7 +348,7 @@ pub async fn ship(
             carrier: Set(carrier.clone()),
             operation_id: Set(posted.operation.id),
             created_by: Set(performer.user.id),
-            created_at: Set(Utc::now()),
+            created_at: Set(crate::clock::now()),
         }
         .insert(txn)
         .await?;

@@ -42,7 +42,7 @@ pub async fn create(
         name: Set(name),
         kind: Set(kind.as_str().to_string()),
         active: Set(true),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::clock::now()),
     }
     .insert(&txn)
     .await?;
@@ -124,7 +124,7 @@ pub async fn enrol(
         .unwrap_or_else(|| "device".to_string());
     AppError::invalid_fields(errors)?;
     let token = secrets::token(DEVICE_TOKEN_PREFIX, 32);
-    let now = Utc::now();
+    let now = crate::clock::now();
     let txn = begin_write(db).await?;
     let found = find(&txn, reference).await?;
     if !found.active {
@@ -186,7 +186,7 @@ pub async fn revoke(
         return Ok(found);
     }
     let mut changed: station_device::ActiveModel = found.into();
-    changed.revoked_at = Set(Some(Utc::now()));
+    changed.revoked_at = Set(Some(crate::clock::now()));
     changed.revoked_by = Set(Some(supervisor.id));
     changed.signed_in_user_id = Set(None);
     let revoked = changed.update(&txn).await?;
@@ -273,7 +273,7 @@ pub async fn sign_in(
             return Ok(Err(SignInRefusal::WrongPin));
         }
     }
-    let now = Utc::now();
+    let now = crate::clock::now();
     let mut changed: station_device::ActiveModel = device.clone().into();
     changed.signed_in_user_id = Set(Some(apprentice.id));
     changed.signed_in_at = Set(Some(now));
@@ -314,7 +314,7 @@ pub async fn sign_out(
 
 /// Keeps the signed-in apprentice's session alive.
 pub async fn touch(conn: &impl ConnectionTrait, device: &station_device::Model) -> AppResult<()> {
-    let now = Utc::now();
+    let now = crate::clock::now();
     station_device::Entity::update_many()
         .col_expr(
             station_device::Column::LastSeenAt,

@@ -223,7 +223,7 @@ pub async fn correct(
         outcome: Set(request.outcome.clone()),
         reason: Set(reason.to_string()),
         author_id: Set(author_id),
-        at: Set(Utc::now()),
+        at: Set(crate::clock::now()),
     }
     .insert(&txn)
     .await?;
@@ -387,7 +387,7 @@ pub async fn set_skill(
         level: Set(level_text.to_string()),
         note: Set(note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty())),
         set_by: Set(supervisor_id),
-        at: Set(Utc::now()),
+        at: Set(crate::clock::now()),
     }
     .insert(&txn)
     .await?;

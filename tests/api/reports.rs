@@ -257,6 +257,16 @@ async fn every_figure_of_the_yield_report_matches_the_hand_worked_history() {
     assert_eq!(copper["ingot_g_per_tonne"], 9_500 * 1_000_000 / intake_g);
     assert_eq!(copper["melts"][0]["charged_g"], 9_840);
     assert_eq!(copper["melts"][0]["yield_bp"], 9_654);
+    // Whose equipment: all of it the one school's, recovered and cast.
+    assert_eq!(copper["by_partner"].as_array().unwrap().len(), 1);
+    assert_eq!(copper["by_partner"][0]["recovered_g"], 9_840);
+    assert_eq!(copper["by_partner"][0]["ingot_g"], 9_500);
+    assert!(
+        copper["by_partner"][0]["partner"]
+            .as_str()
+            .unwrap()
+            .contains("Ibn Sina")
+    );
 
     // Losses: dismantling 60 g lost and 100 g variance of 17,400 g (0.92 %); the furnace
     // 140 g of 9,840 g (1.42 %); all of it by the one apprentice.

@@ -44,7 +44,7 @@ pub async fn create_holder(
         label: Set(new.label),
         balance_g: Set(0),
         version: Set(0),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::clock::now()),
     }
     .insert(conn)
     .await?)
@@ -84,7 +84,7 @@ pub async fn account(
         label: Set(key.clone()),
         balance_g: Set(0),
         version: Set(0),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::clock::now()),
     })
     .on_conflict_do_nothing_on([holder::Column::AccountKey])
     .exec(conn)

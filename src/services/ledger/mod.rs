@@ -10,7 +10,6 @@ pub use holders::{NewHolder, account, account_key, create_holder, find_holder, k
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::Utc;
 use sea_orm::sea_query::{CaseStatement, Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
@@ -184,7 +183,7 @@ pub async fn post_in(txn: &DatabaseTransaction, new: NewOperation) -> AppResult<
     let posted =
         ledger::post(&mut states, &new.movements).map_err(|error| refusal(error, &loaded))?;
 
-    let now = Utc::now();
+    let now = crate::clock::now();
     let event = events::record(
         txn,
         NewEvent {
