@@ -1590,3 +1590,112 @@ pub async fn monthly(
         })
         .collect())
 }
+
+/// One apprentice in the cohort overview.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CohortLine {
+    pub record: crate::services::worklogs::TrainingRecord,
+    pub hours: f64,
+    /// Loss and variance at dismantling over the last [`TREND_DAYS`] days, in basis points
+    /// of what they dismantled; none when they dismantled nothing.
+    pub dismantling_rate_bp: Option<i64>,
+    pub dismantled_g: i64,
+}
+
+/// How far back the cohort's recent figures look.
+pub const TREND_DAYS: i64 = 90;
+
+/// Every active apprentice's training record with their recent weighing at dismantling.
+pub async fn cohort(conn: &impl ConnectionTrait) -> AppResult<Vec<CohortLine>> {
+    let today = Utc::now().date_naive();
+    let scope = resolve(
+        conn,
+        &ReportQuery {
+            from: Some(today - Duration::days(TREND_DAYS)),
+            to: Some(today),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let report = yields(conn, &scope, crate::i18n::Lang::En).await?;
+    let apprentices = user::Entity::find()
+        .filter(user::Column::Role.eq("apprentice"))
+        .filter(user::Column::Active.eq(true))
+        .all(conn)
+        .await?;
+    let mut lines = Vec::new();
+    for apprentice in apprentices {
+        let record = crate::services::worklogs::training_record(conn, apprentice.id).await?;
+        let at_dismantling = report.losses_by_apprentice.iter().find(|l| {
+            l.who == apprentice.display_name && l.station_kind.as_deref() == Some("dismantling")
+        });
+        lines.push(CohortLine {
+            hours: record.hours_by_station_kind.values().sum(),
+            dismantling_rate_bp: at_dismantling.filter(|l| l.input_g > 0).map(|l| l.rate_bp),
+            dismantled_g: at_dismantling.map_or(0, |l| l.input_g),
+            record,
+        });
+    }
+    lines.sort_by(|a, b| a.record.name.cmp(&b.record.name));
+    Ok(lines)
+}
+
+/// One month of an apprentice's work.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TrendLine {
+    pub month: String,
+    pub hours: f64,
+    pub dismantled_g: i64,
+    /// Loss and variance at dismantling, in basis points; none without dismantling.
+    pub dismantling_rate_bp: Option<i64>,
+}
+
+/// An apprentice's hours and weighing at dismantling, month by month.
+pub async fn trend(
+    conn: &impl ConnectionTrait,
+    apprentice_id: Uuid,
+    months: u32,
+) -> AppResult<Vec<TrendLine>> {
+    use chrono::Datelike;
+    let today = Utc::now().date_naive();
+    let mut starts = Vec::new();
+    let mut first = today.with_day(1).unwrap_or(today);
+    for _ in 0..Ord::max(months, 1) {
+        starts.push(first);
+        first = (first - Duration::days(1)).with_day(1).unwrap_or(first);
+    }
+    starts.reverse();
+    let mut lines = Vec::new();
+    for start in starts {
+        let end = Ord::min(
+            (start + Duration::days(32)).with_day(1).unwrap_or(today) - Duration::days(1),
+            today,
+        );
+        let scope = resolve(
+            conn,
+            &ReportQuery {
+                from: Some(start),
+                to: Some(end),
+                apprentice_id: Some(apprentice_id),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let report = yields(conn, &scope, crate::i18n::Lang::En).await?;
+        let at_dismantling = report
+            .losses_by_apprentice
+            .iter()
+            .find(|l| l.station_kind.as_deref() == Some("dismantling"));
+        lines.push(TrendLine {
+            month: format!("{:04}-{:02}", start.year(), start.month()),
+            hours: report
+                .apprentices
+                .iter()
+                .map(|a| a.worked_s as f64 / 3600.0)
+                .sum(),
+            dismantled_g: at_dismantling.map_or(0, |l| l.input_g),
+            dismantling_rate_bp: at_dismantling.filter(|l| l.input_g > 0).map(|l| l.rate_bp),
+        });
+    }
+    Ok(lines)
+}

@@ -589,3 +589,77 @@ async fn a_step_let_through_outside_tolerance_is_flagged_against_its_apprentice(
         .json();
     assert_eq!(dashboard["alerts"]["variance_outliers"], 1);
 }
+
+#[tokio::test]
+async fn the_cohort_shows_who_needs_practice_at_dismantling() {
+    let known = Known::build().await;
+    // A second apprentice strips a cable bundle and loses 2.5 % of it, more than the
+    // first one's 0.92 %.
+    let amina = known.shop.app.user("amina", Role::Apprentice).await;
+    let signed = known
+        .shop
+        .scan(
+            &known.dismantling,
+            amina.badge_code.as_deref().unwrap(),
+            "badge-amina",
+        )
+        .await
+        .json();
+    assert_eq!(signed["result"], "signed_in", "{signed}");
+    let cable = known.shop.item("cables", 1_000).await;
+    known.act(&known.triage, "t-a", json!({ "item": cable, "action": "triage", "decision": "dismantle", "reason": "cable" })).await;
+    known
+        .act(
+            &known.dismantling,
+            "d-a",
+            json!({ "item": cable, "action": "start_dismantling" }),
+        )
+        .await;
+    known
+        .post(&known.dismantling, "/api/v1/dismantlings", json!({ "client_id": "amina-1", "item": cable,
+            "residual_to": "process_loss", "fractions": [{ "material": "CU-CABLE", "mass_g": 975 }] }))
+        .await;
+
+    let app = &known.shop.app;
+    let page = app
+        .get("/apprentices")
+        .cookie(&known.shop.supervisor)
+        .send()
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let text = page.text();
+    let row_of = |name: &str| {
+        text.split("<tr>")
+            .find(|row| row.contains(name))
+            .unwrap_or_else(|| panic!("no row for {name}"))
+            .to_string()
+    };
+    assert!(
+        row_of("amina").contains("data-needs-practice"),
+        "{}",
+        row_of("amina")
+    );
+    assert!(!row_of("youssef").contains("data-needs-practice"));
+    assert!(row_of("amina").contains("2.50"), "{}", row_of("amina"));
+
+    // Each apprentice's page charts their months.
+    let record = app
+        .get(&format!("/apprentices/{}", amina.id))
+        .cookie(&known.shop.supervisor)
+        .send()
+        .await;
+    assert_eq!(record.status, StatusCode::OK);
+    assert!(
+        record.text().matches("<svg").count() >= 2,
+        "hours and loss charts"
+    );
+    let apprentice = app.logged_in("karim", Role::Apprentice).await;
+    assert_eq!(
+        app.get("/apprentices")
+            .cookie(&apprentice)
+            .send()
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}

@@ -60,6 +60,7 @@ pub fn router() -> Router<AppState> {
             "/stations/{code}/devices/{id}/revoke",
             post(stations::revoke),
         )
+        .route("/apprentices", get(training::cohort))
         .route("/apprentices/{id}", get(training::page))
         .route("/apprentices/{id}/skills", post(training::set_skill))
         .route("/lots", get(lots::list))
@@ -305,6 +306,7 @@ fn nav_for(role: Option<Role>, lang: Lang, path: &str) -> Vec<NavLink> {
             ("/shipments", "nav.shipments"),
             ("/certificates", "nav.certificates"),
             ("/reports", "nav.reports"),
+            ("/apprentices", "nav.apprentices"),
             ("/api/docs", "nav.api"),
         ]);
     } else if role.is_any_of(&[Role::Apprentice]) {
