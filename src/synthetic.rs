@@ -110,6 +110,8 @@ fn equipment() -> Vec<Kind> {
 /// Lots at the workshop: one open per material, swapped for a fresh one when full.
 struct Workshop {
     materials: HashMap<String, Uuid>,
+    /// Equipment kind code → (id, WEEE category), for the items' rows.
+    kinds: HashMap<String, (Uuid, i16)>,
     open_lots: HashMap<String, (Uuid, i64)>,
     intake: Uuid,
     variance: Uuid,
@@ -167,8 +169,18 @@ impl Workshop {
     }
 }
 
-/// Generates the history into an empty (migrated) database.
+/// Generates the history into an empty (migrated) database; each collection's work is
+/// stamped on the day it was received.
 pub async fn generate(db: &DatabaseConnection, spec: &Spec) -> AppResult<Generated> {
+    let start = spec
+        .first_day
+        .and_hms_opt(9, 0, 0)
+        .unwrap_or_default()
+        .and_utc();
+    crate::clock::simulated(start, generate_in(db, spec)).await
+}
+
+async fn generate_in(db: &DatabaseConnection, spec: &Spec) -> AppResult<Generated> {
     let mut rng = StdRng::seed_from_u64(spec.seed);
     let kinds = equipment();
     let total_weight: u32 = kinds.iter().map(|k| k.weight).sum();
@@ -189,6 +201,12 @@ pub async fn generate(db: &DatabaseConnection, spec: &Spec) -> AppResult<Generat
         reuse: ledger::account(&txn, Account::Reuse, None).await?.id,
         shipped_whole: ledger::account(&txn, Account::Shipped, None).await?.id,
         materials,
+        kinds: crate::entities::equipment_kind::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|k| (k.code, (k.id, k.weee_category)))
+            .collect(),
         open_lots: HashMap::new(),
         generated: Generated::default(),
     };
@@ -218,6 +236,8 @@ pub async fn generate(db: &DatabaseConnection, spec: &Spec) -> AppResult<Generat
     let mut in_batch = 0;
     for index in 0..collections {
         let day = spec.first_day + Duration::days((index * 360 / collections.max(1)) as i64);
+        let morning = day.and_hms_opt(9, 0, 0).unwrap_or_default().and_utc();
+        crate::clock::set(morning);
         let from = &partners[rng.gen_range(0..partners.len())];
         let received = collection::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -248,6 +268,7 @@ pub async fn generate(db: &DatabaseConnection, spec: &Spec) -> AppResult<Generat
                     }
                 })
                 .unwrap_or(&kinds[0]);
+            crate::clock::set(morning + Duration::minutes(3 * (done % 150) as i64));
             process_item(&mut workshop, &txn, &mut rng, kind, &received).await?;
             done += 1;
             in_batch += 1;
@@ -282,17 +303,52 @@ async fn process_item(
     let mass_g = (kind.typical_mass_g as f64 * rng.gen_range(0.85..1.15))
         .round()
         .max(50.0) as i64;
+    let code = Code::random(CodeKind::Item).to_string();
     let item = ledger::create_holder(
         txn,
         NewHolder {
             kind: HolderKind::Item,
-            code: Some(Code::random(CodeKind::Item).to_string()),
+            code: Some(code.clone()),
             label: kind.name.clone(),
             material_id: None,
             collection_id: Some(received.id),
         },
     )
     .await?;
+    let fate: f64 = rng.r#gen();
+    let reusable = matches!(
+        kind.name.as_str(),
+        "desktop_pc" | "laptop" | "lcd_monitor" | "phone"
+    );
+    let state = if reusable && fate < 0.12 {
+        "reused"
+    } else if kind.name == "crt_monitor" && fate < 0.5 {
+        "shipped_whole"
+    } else {
+        "dismantled"
+    };
+    if let Some(&(kind_id, weee_category)) = workshop.kinds.get(&kind.name) {
+        crate::entities::item::ActiveModel {
+            id: Set(item.id),
+            code: Set(code),
+            collection_id: Set(received.id),
+            kind_id: Set(kind_id),
+            weee_category: Set(weee_category),
+            brand: Set(None),
+            model: Set(None),
+            serial: Set(None),
+            gross_mass_g: Set(mass_g),
+            quantity: Set(1),
+            data_bearing: Set(false),
+            condition_notes: Set(None),
+            state: Set(state.to_string()),
+            received_by: Set(None),
+            created_at: Set(crate::clock::now()),
+            route: Set(None),
+        }
+        .insert(txn)
+        .await?;
+    }
     let intake = workshop.intake;
     workshop
         .post(
@@ -302,12 +358,7 @@ async fn process_item(
         )
         .await?;
 
-    let fate: f64 = rng.r#gen();
-    let reusable = matches!(
-        kind.name.as_str(),
-        "desktop_pc" | "laptop" | "lcd_monitor" | "phone"
-    );
-    if reusable && fate < 0.12 {
+    if state == "reused" {
         let reuse = workshop.reuse;
         return workshop
             .post(
@@ -317,7 +368,7 @@ async fn process_item(
             )
             .await;
     }
-    if kind.name == "crt_monitor" && fate < 0.5 {
+    if state == "shipped_whole" {
         let shipped = workshop.shipped_whole;
         return workshop
             .post(
