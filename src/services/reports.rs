@@ -378,6 +378,10 @@ struct MoveRow {
     to_kind: String,
     to_account: Option<String>,
     to_material: Option<Uuid>,
+    /// When the source is an item: its kind, collection and partner.
+    item_kind_id: Option<Uuid>,
+    item_collection_id: Option<Uuid>,
+    item_partner_id: Option<Uuid>,
 }
 
 async fn items_received(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<Vec<ItemRow>> {
@@ -457,11 +461,33 @@ async fn movements_in(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<V
             Expr::col((to.clone(), holder::Column::MaterialId)),
             Alias::new("to_material"),
         )
+        .expr_as(
+            Expr::col((item::Entity, item::Column::KindId)),
+            Alias::new("item_kind_id"),
+        )
+        .expr_as(
+            Expr::col((item::Entity, item::Column::CollectionId)),
+            Alias::new("item_collection_id"),
+        )
+        .expr_as(
+            Expr::col((collection::Entity, collection::Column::PartnerId)),
+            Alias::new("item_partner_id"),
+        )
         .from(movement::Entity)
         .inner_join(
             operation::Entity,
             Expr::col((operation::Entity, operation::Column::Id))
                 .equals((movement::Entity, movement::Column::OperationId)),
+        )
+        .left_join(
+            item::Entity,
+            Expr::col((item::Entity, item::Column::Id))
+                .equals((movement::Entity, movement::Column::FromHolderId)),
+        )
+        .left_join(
+            collection::Entity,
+            Expr::col((collection::Entity, collection::Column::Id))
+                .equals((item::Entity, item::Column::CollectionId)),
         )
         .join_as(
             sea_orm::sea_query::JoinType::InnerJoin,
@@ -577,42 +603,16 @@ pub async fn yields(
 
     // The period's operations, movement by movement.
     let moves = movements_in(conn, scope).await?;
-    let item_ids: HashSet<Uuid> = moves
+    // Kind, collection and partner of each dismantled item, read with its movements.
+    let item_meta: HashMap<Uuid, (Uuid, Uuid, Uuid)> = moves
         .iter()
-        .filter(|m| m.from_kind == "item")
-        .map(|m| m.from_id)
+        .filter_map(|m| {
+            Some((
+                m.from_id,
+                (m.item_kind_id?, m.item_collection_id?, m.item_partner_id?),
+            ))
+        })
         .collect();
-    let item_meta: HashMap<Uuid, (Uuid, Uuid, Uuid)> = if item_ids.is_empty() {
-        HashMap::new()
-    } else {
-        let mut query = Query::select();
-        query
-            .column((item::Entity, item::Column::Id))
-            .column((item::Entity, item::Column::KindId))
-            .column((item::Entity, item::Column::CollectionId))
-            .column((collection::Entity, collection::Column::PartnerId))
-            .from(item::Entity)
-            .inner_join(
-                collection::Entity,
-                Expr::col((collection::Entity, collection::Column::Id))
-                    .equals((item::Entity, item::Column::CollectionId)),
-            )
-            .and_where(Expr::col((item::Entity, item::Column::Id)).is_in(item_ids.iter().copied()));
-        #[derive(FromQueryResult)]
-        struct Meta {
-            id: Uuid,
-            kind_id: Uuid,
-            collection_id: Uuid,
-            partner_id: Uuid,
-        }
-        let statement = conn.get_database_backend().build(&query);
-        Meta::find_by_statement(statement)
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|m| (m.id, (m.kind_id, m.collection_id, m.partner_id)))
-            .collect()
-    };
     let stations: HashMap<Uuid, station::Model> = station::Entity::find()
         .all(conn)
         .await?
@@ -876,14 +876,30 @@ pub async fn yields(
         stock: stock(conn, &materials, &stations, lang).await?,
         throughput: throughput(conn, scope, &stations).await?,
         apprentices: apprentices(conn, scope, &people).await?,
-        mass_balance: mass_balance(conn, &received, &kinds, &materials, lang).await?,
+        mass_balance: mass_balance(conn, scope, &received, &kinds, &materials, lang).await?,
     })
 }
 
 /// Where the items received went, from the ledger: each kind's mass reused, shipped whole,
 /// dismantled or still in the items; what dismantling gave, by material family, and lost.
+/// The ids of the items received in the period (the equipment filters apply afterwards).
+fn received_ids(scope: &Scope) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column((item::Entity, item::Column::Id))
+        .from(item::Entity)
+        .inner_join(
+            collection::Entity,
+            Expr::col((collection::Entity, collection::Column::Id))
+                .equals((item::Entity, item::Column::CollectionId)),
+        )
+        .and_where(Expr::col((collection::Entity, collection::Column::ReceivedOn)).gte(scope.from))
+        .and_where(Expr::col((collection::Entity, collection::Column::ReceivedOn)).lte(scope.to))
+        .to_owned()
+}
+
 async fn mass_balance(
     conn: &impl ConnectionTrait,
+    scope: &Scope,
     received: &[ItemRow],
     kinds: &HashMap<Uuid, equipment_kind::Model>,
     materials: &HashMap<Uuid, material::Model>,
@@ -901,8 +917,7 @@ async fn mass_balance(
     let mut flows: BTreeMap<(String, String), i64> = BTreeMap::new();
     let mut kind_names: Vec<String> = Vec::new();
     let mut families: Vec<String> = Vec::new();
-    for chunk in received.chunks(5_000) {
-        let ids: Vec<Uuid> = chunk.iter().map(|i| i.id).collect();
+    {
         let to = Alias::new("ht");
         let mut query = Query::select();
         query
@@ -934,7 +949,8 @@ async fn mass_balance(
                     .equals((movement::Entity, movement::Column::ToHolderId)),
             )
             .and_where(
-                Expr::col((movement::Entity, movement::Column::FromHolderId)).is_in(ids.clone()),
+                Expr::col((movement::Entity, movement::Column::FromHolderId))
+                    .in_subquery(received_ids(scope)),
             );
         #[derive(FromQueryResult)]
         struct Out {
@@ -976,7 +992,7 @@ async fn mass_balance(
             }
         }
         for still in holder::Entity::find()
-            .filter(holder::Column::Id.is_in(ids))
+            .filter(holder::Column::Id.in_subquery(received_ids(scope)))
             .filter(holder::Column::BalanceG.gt(0))
             .all(conn)
             .await?

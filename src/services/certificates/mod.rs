@@ -722,9 +722,20 @@ pub async fn ready(conn: &impl ConnectionTrait, limit: usize) -> AppResult<Vec<R
             ),
         )
         .to_owned();
+    // Collections with an item not yet in an end state cannot be ready: left out in SQL.
+    let unfinished = sea_orm::sea_query::Query::select()
+        .column(crate::entities::item::Column::CollectionId)
+        .from(crate::entities::item::Entity)
+        .and_where(Expr::col(crate::entities::item::Column::State).is_not_in([
+            "reused",
+            "dismantled",
+            "shipped_whole",
+        ]))
+        .to_owned();
     let candidates = collection::Entity::find()
         .filter(collection::Column::State.eq("closed"))
         .filter(collection::Column::Id.not_in_subquery(covered))
+        .filter(collection::Column::Id.not_in_subquery(unfinished))
         .order_by_asc(collection::Column::ReceivedOn)
         .limit(limit as u64 * 4)
         .all(conn)
