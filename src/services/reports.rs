@@ -982,7 +982,7 @@ async fn mass_balance(
                     out.to_kind.as_str(),
                     out.to_material.and_then(|m| materials.get(&m)),
                 ) {
-                    ("lot", Some(found)) => found.family.clone(),
+                    ("lot", Some(found)) => lang.t(&format!("family.{}", found.family)).to_string(),
                     _ => losses.clone(),
                 };
                 *flows.entry((fate_label(fate), family.clone())).or_default() += out.mass_g;

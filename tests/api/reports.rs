@@ -338,8 +338,8 @@ async fn every_figure_of_the_yield_report_matches_the_hand_worked_history() {
     assert_eq!(flow(&name("cables"), "Dismantled"), 8_000);
     assert_eq!(flow(&name("desktop_pc"), "Dismantled"), PC_G);
     assert_eq!(flow(&name("lcd_monitor"), "Reused"), MONITOR_G);
-    assert_eq!(flow("Dismantled", "copper"), 9_840);
-    assert_eq!(flow("Dismantled", "ferrous"), 6_000);
+    assert_eq!(flow("Dismantled", "Copper"), 9_840);
+    assert_eq!(flow("Dismantled", "Ferrous metals"), 6_000);
     assert_eq!(flow("Dismantled", "Loss"), 160);
     for node in balance["columns"][1].as_array().unwrap() {
         let node = node.as_str().unwrap();

@@ -209,7 +209,9 @@ fn charts(report: &YieldReport, months: &[reports::MonthLine], lang: Lang) -> Ve
             "kg",
             &families
                 .iter()
-                .map(|(family, grams)| (family.to_string(), kg(*grams)))
+                .map(|(family, grams)| {
+                    (lang.t(&format!("family.{family}")).to_string(), kg(*grams))
+                })
                 .collect::<Vec<_>>(),
         ),
         charts::line(
