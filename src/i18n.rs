@@ -37,6 +37,12 @@ impl Lang {
         }
     }
 
+    /// A catalogue name in this language: English for English, French otherwise (the
+    /// catalogue has no Arabic names).
+    pub fn name<'a>(self, name_en: &'a str, name_fr: &'a str) -> &'a str {
+        if self == Lang::En { name_en } else { name_fr }
+    }
+
     pub fn from_code(code: &str) -> Option<Lang> {
         let primary = code.trim().split(['-', '_']).next().unwrap_or_default();
         Lang::ALL

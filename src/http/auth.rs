@@ -40,6 +40,15 @@ impl CurrentUser {
         (self.role == Role::Partner).then(|| self.user.partner_id.unwrap_or_else(uuid::Uuid::nil))
     }
 
+    /// A list a partner may read too: readers in `allowed` see everything (none), a partner
+    /// only its own partner's (`Some`); anyone else is refused.
+    pub fn reader_scope(&self, allowed: &[Role]) -> AppResult<Option<uuid::Uuid>> {
+        match self.partner_scope() {
+            Some(partner) => Ok(Some(partner)),
+            None => self.require(allowed).map(|()| None),
+        }
+    }
+
     /// Readers in `allowed` may read anything; a partner user only what belongs to its own
     /// partner (`owner`). Anything else a partner asks for answers 404, exactly as a code that
     /// does not exist, so codes cannot be probed.

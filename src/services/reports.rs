@@ -90,7 +90,7 @@ impl Scope {
 
 pub async fn resolve(conn: &impl ConnectionTrait, query: &ReportQuery) -> AppResult<Scope> {
     let today = Utc::now().date_naive();
-    let from = query.from.unwrap_or_else(|| today.with_day0_or(today));
+    let from = query.from.unwrap_or_else(|| first_of_month(today));
     let to = query.to.unwrap_or(today);
     if to < from {
         return Err(AppError::invalid("to", "must not be before `from`"));
@@ -139,14 +139,14 @@ pub async fn resolve(conn: &impl ConnectionTrait, query: &ReportQuery) -> AppRes
     })
 }
 
-trait FirstOfMonth {
-    fn with_day0_or(self, fallback: NaiveDate) -> NaiveDate;
+/// The first day of the month holding `day`.
+pub fn first_of_month(day: NaiveDate) -> NaiveDate {
+    chrono::Datelike::with_day(&day, 1).unwrap_or(day)
 }
 
-impl FirstOfMonth for NaiveDate {
-    fn with_day0_or(self, fallback: NaiveDate) -> NaiveDate {
-        chrono::Datelike::with_day(&self, 1).unwrap_or(fallback)
-    }
+/// The first day of the month before the one holding `day`.
+fn month_before(day: NaiveDate) -> NaiveDate {
+    first_of_month(first_of_month(day) - Duration::days(1))
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -542,14 +542,8 @@ pub async fn yields(
         .into_iter()
         .map(|m| (m.id, m))
         .collect();
-    let material_name = |m: &material::Model| match lang {
-        crate::i18n::Lang::En => m.name_en.clone(),
-        _ => m.name_fr.clone(),
-    };
-    let kind_name = |k: &equipment_kind::Model| match lang {
-        crate::i18n::Lang::En => k.name_en.clone(),
-        _ => k.name_fr.clone(),
-    };
+    let material_name = |m: &material::Model| lang.name(&m.name_en, &m.name_fr).to_string();
+    let kind_name = |k: &equipment_kind::Model| lang.name(&k.name_en, &k.name_fr).to_string();
 
     // Intake and its fate: the items received in the period.
     let received = items_received(conn, scope).await?;
@@ -907,9 +901,8 @@ async fn mass_balance(
 ) -> AppResult<MassBalance> {
     let kind_of: HashMap<Uuid, Uuid> = received.iter().map(|i| (i.id, i.kind_id)).collect();
     let kind_label = |id: &Uuid| {
-        kinds.get(id).map_or_else(String::new, |k| match lang {
-            crate::i18n::Lang::En => k.name_en.clone(),
-            _ => k.name_fr.clone(),
+        kinds.get(id).map_or_else(String::new, |k| {
+            lang.name(&k.name_en, &k.name_fr).to_string()
         })
     };
     let fate_label = |fate: &str| lang.t(&format!("reports.fate.{fate}")).to_string();
@@ -917,94 +910,92 @@ async fn mass_balance(
     let mut flows: BTreeMap<(String, String), i64> = BTreeMap::new();
     let mut kind_names: Vec<String> = Vec::new();
     let mut families: Vec<String> = Vec::new();
-    {
-        let to = Alias::new("ht");
-        let mut query = Query::select();
-        query
-            .column((movement::Entity, movement::Column::FromHolderId))
-            .column((movement::Entity, movement::Column::MassG))
-            .expr_as(
-                Expr::col((operation::Entity, operation::Column::Kind)),
-                Alias::new("op_kind"),
-            )
-            .expr_as(
-                Expr::col((to.clone(), holder::Column::Kind)),
-                Alias::new("to_kind"),
-            )
-            .expr_as(
-                Expr::col((to.clone(), holder::Column::MaterialId)),
-                Alias::new("to_material"),
-            )
-            .from(movement::Entity)
-            .inner_join(
-                operation::Entity,
-                Expr::col((operation::Entity, operation::Column::Id))
-                    .equals((movement::Entity, movement::Column::OperationId)),
-            )
-            .join_as(
-                sea_orm::sea_query::JoinType::InnerJoin,
-                holder::Entity,
-                to.clone(),
-                Expr::col((to.clone(), holder::Column::Id))
-                    .equals((movement::Entity, movement::Column::ToHolderId)),
-            )
-            .and_where(
-                Expr::col((movement::Entity, movement::Column::FromHolderId))
-                    .in_subquery(received_ids(scope)),
-            );
-        #[derive(FromQueryResult)]
-        struct Out {
-            from_holder_id: Uuid,
-            mass_g: i64,
-            op_kind: String,
-            to_kind: String,
-            to_material: Option<Uuid>,
+    let to = Alias::new("ht");
+    let mut query = Query::select();
+    query
+        .column((movement::Entity, movement::Column::FromHolderId))
+        .column((movement::Entity, movement::Column::MassG))
+        .expr_as(
+            Expr::col((operation::Entity, operation::Column::Kind)),
+            Alias::new("op_kind"),
+        )
+        .expr_as(
+            Expr::col((to.clone(), holder::Column::Kind)),
+            Alias::new("to_kind"),
+        )
+        .expr_as(
+            Expr::col((to.clone(), holder::Column::MaterialId)),
+            Alias::new("to_material"),
+        )
+        .from(movement::Entity)
+        .inner_join(
+            operation::Entity,
+            Expr::col((operation::Entity, operation::Column::Id))
+                .equals((movement::Entity, movement::Column::OperationId)),
+        )
+        .join_as(
+            sea_orm::sea_query::JoinType::InnerJoin,
+            holder::Entity,
+            to.clone(),
+            Expr::col((to.clone(), holder::Column::Id))
+                .equals((movement::Entity, movement::Column::ToHolderId)),
+        )
+        .and_where(
+            Expr::col((movement::Entity, movement::Column::FromHolderId))
+                .in_subquery(received_ids(scope)),
+        );
+    #[derive(FromQueryResult)]
+    struct Out {
+        from_holder_id: Uuid,
+        mass_g: i64,
+        op_kind: String,
+        to_kind: String,
+        to_material: Option<Uuid>,
+    }
+    let statement = conn.get_database_backend().build(&query);
+    for out in Out::find_by_statement(statement).all(conn).await? {
+        let Some(kind_id) = kind_of.get(&out.from_holder_id) else {
+            continue;
+        };
+        let kind = kind_label(kind_id);
+        let fate = match out.op_kind.as_str() {
+            "reuse" => "reused",
+            "ship" => "shipped_whole",
+            "dismantle" => "dismantled",
+            // Corrections and the like: still counted where the item is now.
+            _ => continue,
+        };
+        *flows.entry((kind.clone(), fate_label(fate))).or_default() += out.mass_g;
+        if !kind_names.contains(&kind) {
+            kind_names.push(kind);
         }
-        let statement = conn.get_database_backend().build(&query);
-        for out in Out::find_by_statement(statement).all(conn).await? {
-            let Some(kind_id) = kind_of.get(&out.from_holder_id) else {
-                continue;
+        if fate == "dismantled" {
+            let family = match (
+                out.to_kind.as_str(),
+                out.to_material.and_then(|m| materials.get(&m)),
+            ) {
+                ("lot", Some(found)) => lang.t(&format!("family.{}", found.family)).to_string(),
+                _ => losses.clone(),
             };
+            *flows.entry((fate_label(fate), family.clone())).or_default() += out.mass_g;
+            if !families.contains(&family) {
+                families.push(family);
+            }
+        }
+    }
+    for still in holder::Entity::find()
+        .filter(holder::Column::Id.in_subquery(received_ids(scope)))
+        .filter(holder::Column::BalanceG.gt(0))
+        .all(conn)
+        .await?
+    {
+        if let Some(kind_id) = kind_of.get(&still.id) {
             let kind = kind_label(kind_id);
-            let fate = match out.op_kind.as_str() {
-                "reuse" => "reused",
-                "ship" => "shipped_whole",
-                "dismantle" => "dismantled",
-                // Corrections and the like: still counted where the item is now.
-                _ => continue,
-            };
-            *flows.entry((kind.clone(), fate_label(fate))).or_default() += out.mass_g;
+            *flows
+                .entry((kind.clone(), fate_label("in_process")))
+                .or_default() += still.balance_g;
             if !kind_names.contains(&kind) {
                 kind_names.push(kind);
-            }
-            if fate == "dismantled" {
-                let family = match (
-                    out.to_kind.as_str(),
-                    out.to_material.and_then(|m| materials.get(&m)),
-                ) {
-                    ("lot", Some(found)) => lang.t(&format!("family.{}", found.family)).to_string(),
-                    _ => losses.clone(),
-                };
-                *flows.entry((fate_label(fate), family.clone())).or_default() += out.mass_g;
-                if !families.contains(&family) {
-                    families.push(family);
-                }
-            }
-        }
-        for still in holder::Entity::find()
-            .filter(holder::Column::Id.in_subquery(received_ids(scope)))
-            .filter(holder::Column::BalanceG.gt(0))
-            .all(conn)
-            .await?
-        {
-            if let Some(kind_id) = kind_of.get(&still.id) {
-                let kind = kind_label(kind_id);
-                *flows
-                    .entry((kind.clone(), fate_label("in_process")))
-                    .or_default() += still.balance_g;
-                if !kind_names.contains(&kind) {
-                    kind_names.push(kind);
-                }
             }
         }
     }
@@ -1141,10 +1132,7 @@ async fn stock(
             .entry((mat.code.clone(), station.clone()))
             .or_insert_with(|| StockLine {
                 material: mat.code.clone(),
-                material_name: match lang {
-                    crate::i18n::Lang::En => mat.name_en.clone(),
-                    _ => mat.name_fr.clone(),
-                },
+                material_name: lang.name(&mat.name_en, &mat.name_fr).to_string(),
                 station,
                 lots: 0,
                 mass_g: 0,
@@ -1536,10 +1524,9 @@ pub async fn monthly(
     months: u32,
 ) -> AppResult<Vec<MonthLine>> {
     use chrono::Datelike;
-    let mut first =
-        NaiveDate::from_ymd_opt(last_day.year(), last_day.month(), 1).unwrap_or(last_day);
+    let mut first = first_of_month(last_day);
     for _ in 1..Ord::max(months, 1) {
-        first = (first - Duration::days(1)).with_day(1).unwrap_or(first);
+        first = month_before(first);
     }
     let scope = Scope {
         from: first,
@@ -1555,9 +1542,7 @@ pub async fn monthly(
     let mut cursor = first;
     while cursor <= last_day {
         lines.insert(month_of(cursor), (0, 0));
-        cursor = (cursor + Duration::days(32))
-            .with_day(1)
-            .unwrap_or(last_day + Duration::days(1));
+        cursor = first_of_month(cursor + Duration::days(32));
     }
     #[derive(FromQueryResult)]
     struct Received {
@@ -1675,16 +1660,16 @@ pub async fn trend(
     use chrono::Datelike;
     let today = Utc::now().date_naive();
     let mut starts = Vec::new();
-    let mut first = today.with_day(1).unwrap_or(today);
+    let mut first = first_of_month(today);
     for _ in 0..Ord::max(months, 1) {
         starts.push(first);
-        first = (first - Duration::days(1)).with_day(1).unwrap_or(first);
+        first = month_before(first);
     }
     starts.reverse();
     let mut lines = Vec::new();
     for start in starts {
         let end = Ord::min(
-            (start + Duration::days(32)).with_day(1).unwrap_or(today) - Duration::days(1),
+            first_of_month(start + Duration::days(32)) - Duration::days(1),
             today,
         );
         let scope = resolve(

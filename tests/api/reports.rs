@@ -105,7 +105,7 @@ impl Known {
             .post(&known.dismantling, "/api/v1/dismantlings", json!({ "client_id": "pc", "item": pc, "fractions": [
                 { "material": "FE-STEEL", "mass_g": 6_000 }, { "material": "PCB-MED", "mass_g": 1_400 }, { "material": "CU-CABLE", "mass_g": 1_900 } ] }))
             .await;
-        copper_lots.push(lot_for(&answer, "CU-CABLE"));
+        copper_lots.push(last_lot(&answer));
         for (index, (code, outputs)) in cables.iter().zip([5_000, 2_940]).enumerate() {
             known.act(&known.triage, &format!("t-c{index}"), json!({ "item": code, "action": "triage", "decision": "dismantle", "reason": "cable" })).await;
             known
@@ -119,7 +119,7 @@ impl Known {
                 .post(&known.dismantling, "/api/v1/dismantlings", json!({ "client_id": format!("c{index}"), "item": code,
                     "residual_to": "process_loss", "fractions": [{ "material": "CU-CABLE", "mass_g": outputs }] }))
                 .await;
-            copper_lots.push(lot_for(&answer, "CU-CABLE"));
+            copper_lots.push(last_lot(&answer));
         }
         known.act(&known.triage, "t-m", json!({ "item": monitor, "action": "triage", "decision": "reuse", "reason": "works" })).await;
         known
@@ -173,9 +173,8 @@ impl Known {
     }
 }
 
-/// The lot of this material a dismantling answer put fractions into.
-fn lot_for(answer: &Value, material: &str) -> String {
-    let _ = material;
+/// The lot a dismantling answer put its last fraction into (the cable, listed last).
+fn last_lot(answer: &Value) -> String {
     answer["movements"]
         .as_array()
         .unwrap()

@@ -38,10 +38,7 @@ pub async fn list(
     current: CurrentUser,
     Query(query): Query<CertificateQuery>,
 ) -> AppResult<Json<Vec<CertificateView>>> {
-    if current.partner_scope().is_none() {
-        current.require(ISSUERS)?;
-    }
-    let partner = current.partner_scope().or(query.partner_id);
+    let partner = current.reader_scope(ISSUERS)?.or(query.partner_id);
     Ok(Json(certificates::list(&state.db, partner).await?))
 }
 

@@ -114,11 +114,9 @@ pub async fn list(
     current: CurrentUser,
     Query(query): Query<CollectionQuery>,
 ) -> AppResult<Json<Page<CollectionView>>> {
-    if current.partner_scope().is_none() {
-        current.require(STAFF)?;
-    }
+    let own = current.reader_scope(STAFF)?;
     let filter = CollectionFilter {
-        partner_id: current.partner_scope().or(query.partner_id),
+        partner_id: own.or(query.partner_id),
         state: query.state,
         from: query.from,
         to: query.to,

@@ -38,16 +38,14 @@ pub async fn list(
     current: CurrentUser,
     Query(query): Query<ItemQuery>,
 ) -> AppResult<Json<Page<ItemView>>> {
-    if current.partner_scope().is_none() {
-        current.require(STAFF)?;
-    }
+    let own = current.reader_scope(STAFF)?;
     let kind_id = match &query.kind {
         Some(code) => Some(catalogue::kind(&state.db, code).await?.id),
         None => None,
     };
     let filter = ItemFilter {
         collection_id: query.collection_id,
-        partner_id: current.partner_scope().or(query.partner_id),
+        partner_id: own.or(query.partner_id),
         kind_id,
         state: query.state,
         text: query.q,

@@ -87,12 +87,10 @@ pub async fn attribution(
     current: CurrentUser,
     Query(query): Query<AttributionQuery>,
 ) -> AppResult<Json<AttributionSummary>> {
-    if current.partner_scope().is_none() {
-        current.require(READERS)?;
-    }
+    let own = current.reader_scope(READERS)?;
     // A partner asking for nothing in particular gets its own partner's summary.
     let partner = match &query.collection {
-        None => query.partner.or(current.partner_scope()),
+        None => query.partner.or(own),
         Some(_) => query.partner,
     };
     let scope = match (query.collection, partner) {

@@ -26,7 +26,7 @@ use crate::services::{Paging, catalogue};
 /// A material's name in the page's language: English for English pages, French otherwise
 /// (the catalogue has no Arabic names).
 pub(super) fn material_name(lang: Lang, name_en: &str, name_fr: &str) -> String {
-    if lang == Lang::En { name_en } else { name_fr }.to_string()
+    lang.name(name_en, name_fr).to_string()
 }
 
 /// Every material's name in the page's language, by code.

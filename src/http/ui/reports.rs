@@ -119,9 +119,9 @@ pub async fn page(
         Err(error) => return context.app_error(&state, error),
     };
     let today = chrono::Utc::now().date_naive();
-    let first_of_month = chrono::Datelike::with_day(&today, 1).unwrap_or(today);
+    let first_of_month = reports::first_of_month(today);
     let last_month_end = first_of_month - chrono::Duration::days(1);
-    let last_month = chrono::Datelike::with_day(&last_month_end, 1).unwrap_or(last_month_end);
+    let last_month = reports::first_of_month(last_month_end);
     let week = today - chrono::Duration::days(6);
     let periods = vec![
         ("reports.today", format!("from={today}&to={today}")),

@@ -161,13 +161,10 @@ pub async fn gather(
         .into_iter()
         .map(|k| (k.id, k))
         .collect();
+    let lang = crate::i18n::Lang::from_code(language).unwrap_or(crate::i18n::Lang::En);
     let kind_name = |id: Uuid| {
         kinds.get(&id).map_or_else(String::new, |k| {
-            if language == "fr" {
-                k.name_fr.clone()
-            } else {
-                k.name_en.clone()
-            }
+            lang.name(&k.name_en, &k.name_fr).to_string()
         })
     };
 
@@ -367,6 +364,7 @@ async fn hazardous(
     if hazardous.is_empty() || collection_ids.is_empty() {
         return Ok(Vec::new());
     }
+    let lang = crate::i18n::Lang::from_code(language).unwrap_or(crate::i18n::Lang::En);
     let wanted: HashSet<Uuid> = collection_ids.iter().copied().collect();
     let shipments = shipment::Entity::find()
         .order_by_asc(shipment::Column::ShippedOn)
@@ -428,11 +426,7 @@ async fn hazardous(
             let processor = processors.get(&processor_id);
             HazardousLine {
                 material_name: material.map_or_else(String::new, |m| {
-                    if language == "fr" {
-                        m.name_fr.clone()
-                    } else {
-                        m.name_en.clone()
-                    }
+                    lang.name(&m.name_en, &m.name_fr).to_string()
                 }),
                 material: code,
                 mass_g,
