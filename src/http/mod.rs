@@ -33,6 +33,8 @@ pub struct AppState {
     pub throttle: Arc<throttle::LoginThrottle>,
     /// Label layouts: the shipped ones and any from `labels_dir`.
     pub labels: Arc<crate::render::Templates>,
+    /// The scan log's writer (group commit).
+    pub scan_log: Arc<crate::services::scan_log::ScanLog>,
 }
 
 impl AppState {
@@ -57,6 +59,7 @@ impl AppState {
             Duration::from_secs(config.login_window_s),
         );
         AppState {
+            scan_log: Arc::new(crate::services::scan_log::ScanLog::new(db.clone())),
             db,
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),

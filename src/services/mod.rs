@@ -14,6 +14,7 @@ pub mod lots;
 pub mod melts;
 pub mod partners;
 pub mod reports;
+pub mod scan_log;
 pub mod scans;
 pub mod secrets;
 pub mod sessions;

@@ -16,6 +16,7 @@ use crate::domain::codes::{Code, CodeError, CodeKind};
 use crate::domain::lifecycle::{self, Action};
 use crate::entities::{collection, holder, scan, station, station_device, user};
 use crate::error::{AppError, AppResult};
+use crate::services::scan_log::{Appended, ScanLog};
 use crate::services::stations::{self, SignInRefusal};
 use crate::services::{actions, items};
 
@@ -87,6 +88,7 @@ fn answer(result: ScanResult, message: impl Into<String>) -> ScanAnswer {
 /// Handles one scan from an enrolled device.
 pub async fn scan(
     db: &DatabaseConnection,
+    log: &ScanLog,
     device: &station_device::Model,
     at_station: &station::Model,
     request: ScanRequest,
@@ -112,35 +114,39 @@ pub async fn scan(
         let txn = begin_write(db).await?;
         let mut signed_in = stations::signed_in(&txn, device, idle_minutes, now).await?;
         let resolved = resolve(&txn, device, at_station, &request, &mut signed_in).await?;
-        match store(
-            &txn,
+        let (reply, row) = logged(
             device,
             at_station,
             &request,
             &client_id,
             resolved,
             signed_in.as_ref(),
-        )
-        .await
-        {
-            Ok(reply) => txn.commit().await.map(|()| reply).map_err(AppError::from),
-            Err(error) => Err(error),
+        )?;
+        match row.insert(&txn).await {
+            Ok(_) => txn.commit().await.map(|()| reply).map_err(AppError::from),
+            Err(error) => Err(error.into()),
         }
     } else {
-        // Anything else only reads to resolve; its write is the scan's row, one statement,
-        // so SQLite's single writer is held for the insert alone.
+        // Anything else only reads to resolve; its one write is the scan's row, stored by
+        // the scan log's writer together with the rows of other stations' scans.
         let mut signed_in = stations::signed_in(db, device, idle_minutes, now).await?;
         let resolved = resolve(db, device, at_station, &request, &mut signed_in).await?;
-        let reply = store(
-            db,
+        let (reply, row) = logged(
             device,
             at_station,
             &request,
             &client_id,
             resolved,
             signed_in.as_ref(),
-        )
-        .await;
+        )?;
+        let reply = match log.append(row.id.clone().unwrap(), row.clone()).await {
+            Appended::Stored => Ok(reply),
+            Appended::Repeat => replay(db, device.id, &client_id).await?.ok_or_else(|| {
+                AppError::Unexpected(anyhow::anyhow!("a repeated scan without its first row"))
+            }),
+            // Stored alone, the row says what is wrong (or goes in after all).
+            Appended::Failed => row.insert(db).await.map(|_| reply).map_err(AppError::from),
+        };
         // The apprentice's activity time, at most once a minute (the idle timeout counts in minutes).
         if reply.is_ok()
             && signed_in.is_some()
@@ -171,18 +177,18 @@ pub async fn scan(
 /// How often a scan refreshes the signed-in apprentice's activity time.
 const TOUCH_EVERY_S: i64 = 60;
 
-async fn store(
-    conn: &impl ConnectionTrait,
+/// The answer, and the scan log's row recording it.
+fn logged(
     device: &station_device::Model,
     at_station: &station::Model,
     request: &ScanRequest,
     client_id: &str,
     resolved: Resolved,
     signed_in: Option<&user::Model>,
-) -> AppResult<ScanAnswer> {
+) -> AppResult<(ScanAnswer, scan::ActiveModel)> {
     let (mut reply, resolved_kind, resolved_code) = resolved;
     reply.apprentice = signed_in.map(|u| u.display_name.clone());
-    scan::ActiveModel {
+    let row = scan::ActiveModel {
         id: Set(Uuid::now_v7()),
         device_id: Set(device.id),
         station_id: Set(at_station.id),
@@ -199,10 +205,8 @@ async fn store(
         device_time: Set(request.device_time),
         at: Set(crate::clock::now()),
         response: Set(serde_json::to_value(&reply).map_err(anyhow::Error::from)?),
-    }
-    .insert(conn)
-    .await?;
-    Ok(reply)
+    };
+    Ok((reply, row))
 }
 
 async fn replay(

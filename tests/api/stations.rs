@@ -135,6 +135,58 @@ async fn scans_resolve_codes_urls_and_serials_and_every_one_is_logged_once() {
 }
 
 #[tokio::test]
+async fn scans_arriving_together_are_each_logged_once_and_their_repeats_answer_the_first() {
+    let shop = Workshop::new().await;
+    let benches = [
+        shop.station("dismantling").await,
+        shop.station("dismantling").await,
+    ];
+    for bench in &benches {
+        shop.sign_in(bench).await;
+    }
+    let pc = shop.item("desktop_pc", 9_400).await;
+    let before = scan::Entity::find().count(&shop.app.db).await.unwrap();
+    // Twenty scans per bench, each sent twice at once: the writer stores them in batches.
+    let mut scans = Vec::new();
+    for bench in &benches {
+        for n in 0..20 {
+            let raw = if n % 4 == 3 {
+                "hello world"
+            } else {
+                pc.as_str()
+            };
+            for _ in 0..2 {
+                scans.push((bench, raw, format!("together-{n}")));
+            }
+        }
+    }
+    let sent = scans
+        .iter()
+        .map(|(bench, raw, id)| shop.scan(bench, raw, id));
+    let answers = futures_util::future::join_all(sent).await;
+    for pair in answers.chunks(2) {
+        let (first, second) = (pair[0].json(), pair[1].json());
+        assert_eq!(pair[0].status, StatusCode::OK, "{first}");
+        assert_eq!(pair[1].status, StatusCode::OK, "{second}");
+        assert_eq!(first["result"], second["result"]);
+        assert_eq!(first["message"], second["message"]);
+        assert_eq!(
+            [&first["replayed"], &second["replayed"]]
+                .iter()
+                .filter(|r| **r == &json!(true))
+                .count(),
+            1,
+            "one of the two is the repeat: {first} {second}"
+        );
+    }
+    assert_eq!(
+        scan::Entity::find().count(&shop.app.db).await.unwrap(),
+        before + 40,
+        "each client scan id of each bench is logged once"
+    );
+}
+
+#[tokio::test]
 async fn a_badge_with_a_pin_needs_it_and_another_badge_switches() {
     let shop = Workshop::new().await;
     let station = shop.station("triage").await;

@@ -212,6 +212,7 @@ pub async fn scan(
     same_station(&at, &body.station)?;
     let answer = scans::scan(
         &state.db,
+        &state.scan_log,
         &at.device,
         &at.station,
         body.scan,
