@@ -94,6 +94,49 @@ pub fn offered_actions(state: ItemState, kind: StationKind, facts: Facts) -> Vec
 }
 
 /// The facts the lifecycle rule needs about an item.
+/// An item by its code with the facts the rules need, in one query (a scan's hot path).
+pub async fn find_with_facts(
+    conn: &impl ConnectionTrait,
+    code: &str,
+) -> AppResult<Option<(item::Model, Facts)>> {
+    use sea_orm::sea_query::ExprTrait;
+    #[derive(sea_orm::FromQueryResult)]
+    struct WithFacts {
+        #[sea_orm(nested)]
+        item: item::Model,
+        sanitised: bool,
+    }
+    let verified = sea_orm::sea_query::Query::select()
+        .expr(sea_orm::sea_query::Expr::val(1))
+        .from(sanitisation_record::Entity)
+        .and_where(
+            sea_orm::sea_query::Expr::col((
+                sanitisation_record::Entity,
+                sanitisation_record::Column::ItemId,
+            ))
+            .equals((item::Entity, item::Column::Id)),
+        )
+        .and_where(sanitisation_record::Column::Success.eq(true))
+        .and_where(sanitisation_record::Column::Verified.eq(true))
+        .to_owned();
+    let found = item::Entity::find()
+        .filter(item::Column::Code.eq(code))
+        .column_as(sea_orm::sea_query::Expr::exists(verified), "sanitised")
+        .into_model::<WithFacts>()
+        .one(conn)
+        .await?;
+    Ok(found.map(|f| {
+        let facts = Facts {
+            data_bearing: f.item.data_bearing,
+            sanitised: f.item.data_bearing && f.sanitised,
+            route: f.item.route.as_deref().and_then(|r| r.parse().ok()),
+            decision: None,
+            record_ok: false,
+        };
+        (f.item, facts)
+    }))
+}
+
 pub async fn facts_of(conn: &impl ConnectionTrait, found: &item::Model) -> AppResult<Facts> {
     // Only a data-bearing item's sanitisation matters to the rules (and to the kiosk).
     let sanitised = found.data_bearing

@@ -345,11 +345,10 @@ async fn item_answer(
     signed_in: Option<&user::Model>,
 ) -> AppResult<Resolved> {
     let text = code.to_string();
-    let Ok(found) = items::find(conn, &text).await else {
+    let Some((found, facts)) = actions::find_with_facts(conn, &text).await? else {
         return Ok(found_or_unknown(None, "item", text));
     };
     let state = actions::state_of(&found);
-    let facts = actions::facts_of(conn, &found).await?;
     let kind = stations::kind_of(at_station);
     let allowed = actions::offered_actions(state, kind, facts);
     let (mut reply, resolved_kind, resolved_code) = found_or_unknown(

@@ -208,18 +208,14 @@ pub async fn resolve(
     if !token.starts_with(DEVICE_TOKEN_PREFIX) {
         return Ok(None);
     }
-    let Some(device) = station_device::Entity::find()
+    // One query: every scan and action starts here.
+    let found = station_device::Entity::find()
+        .find_also_related(station::Entity)
         .filter(station_device::Column::TokenHash.eq(secrets::token_hash(token)))
         .filter(station_device::Column::RevokedAt.is_null())
         .one(conn)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let found = station::Entity::find_by_id(device.station_id)
-        .one(conn)
         .await?;
-    Ok(found.filter(|s| s.active).map(|s| (device, s)))
+    Ok(found.and_then(|(device, station)| Some((device, station.filter(|s| s.active)?))))
 }
 
 /// The apprentice signed in at a device, unless the idle timeout has passed.

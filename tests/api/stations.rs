@@ -307,6 +307,11 @@ async fn a_pc_needs_sanitising_before_dismantling_and_both_tasks_are_logged() {
         "triaged",
         "a failed wipe changes nothing"
     );
+    assert_eq!(
+        shop.scan(&sanitisation, &pc, "z2").await.json()["summary"]["sanitised"],
+        false,
+        "a failed wipe is no sanitisation"
+    );
     let unverified = shop
         .act(&sanitisation, json!({ "client_action_id": "a4", "item": pc, "action": "sanitise",
             "sanitisation": { "method": "purge", "tool": "nwipe", "verified": true, "success": true } }))
@@ -317,7 +322,22 @@ async fn a_pc_needs_sanitising_before_dismantling_and_both_tasks_are_logged() {
         .await;
     assert_eq!(wiped.json()["state"], "sanitised");
 
-    shop.scan(&dismantling, &pc, "d2").await;
+    let rescanned = shop.scan(&dismantling, &pc, "d2").await.json();
+    assert_eq!(rescanned["summary"]["sanitised"], true, "{rescanned}");
+    assert!(
+        !rescanned["message"]
+            .as_str()
+            .unwrap()
+            .contains("sanitisation needed"),
+        "{rescanned}"
+    );
+    assert!(
+        rescanned["actions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("start_dismantling")),
+        "{rescanned}"
+    );
     let started = shop
         .act(
             &dismantling,
