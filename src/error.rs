@@ -258,6 +258,7 @@ impl From<FormRejection> for AppError {
             FormRejection::InvalidFormContentType(_) => AppError::UnsupportedMediaType {
                 detail: "expected a form body (`application/x-www-form-urlencoded`)".into(),
             },
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
             other => AppError::BadRequest {
                 code: "bad_form",
                 detail: other.body_text(),

@@ -361,5 +361,67 @@ mod tests {
         fn parsing_arbitrary_text_never_panics(text in ".{0,40}") {
             let _ = Code::from_scan(&text);
         }
+
+        /// Arbitrary bytes (read as a scanner's text would be, lossily) and URL-shaped text:
+        /// never a panic, and whatever parses is canonical and parses again to itself.
+        #[test]
+        fn parsing_arbitrary_bytes_and_urls_never_panics(
+            bytes in prop::collection::vec(any::<u8>(), 0..64),
+            url in "(https?://)?[a-zA-Z0-9.:]{0,20}(/[sS])?/[A-Za-z0-9ÉéOoIiLl-]{0,14}[?#/]?.{0,8}",
+        ) {
+            for text in [String::from_utf8_lossy(&bytes).into_owned(), url] {
+                for parsed in [Code::parse(&text), Code::from_scan(&text)] {
+                    if let Ok(code) = parsed {
+                        let canonical = code.to_string();
+                        prop_assert!(canonical.chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase() || c == '-'));
+                        prop_assert_eq!(Code::parse(&canonical), Ok(code));
+                    }
+                }
+            }
+        }
+
+        /// Every generated code round-trips through its text, its URL form and a sloppy
+        /// typing of it (lower case, no hyphen, surrounding blanks).
+        #[test]
+        fn every_generated_code_round_trips(seed in any::<u64>(), kind in any_kind()) {
+            use rand::SeedableRng;
+            let code = Code::generate(kind, &mut rand::rngs::StdRng::seed_from_u64(seed));
+            let text = code.to_string();
+            prop_assert_eq!(Code::parse(&text), Ok(code.clone()));
+            prop_assert_eq!(Code::from_scan(&format!("HTTPS://GC.EXAMPLE/S/{text}")), Ok(code.clone()));
+            prop_assert_eq!(Code::parse(&format!("  {}\r\n", text.to_lowercase().replace('-', ""))), Ok(code));
+        }
+
+        /// Any single character of a code's text changed to any other character: refused, or
+        /// read as the same code (a case or look-alike variant of the same symbol), or, when
+        /// the prefix changed, a valid code of another kind with the same body. Never a
+        /// different code of the same kind.
+        #[test]
+        fn any_single_character_change_is_refused_or_harmless(
+            kind in any_kind(), body in any_body(), position in 0..(3 + BODY_LEN + 1), replacement in any::<char>()
+        ) {
+            let code = Code::from_body(kind, &body);
+            let text = code.to_string();
+            let mut chars: Vec<char> = text.chars().collect();
+            prop_assume!(chars[position] != replacement);
+            chars[position] = replacement;
+            let typed: String = chars.into_iter().collect();
+            match Code::parse(&typed) {
+                Err(_) => {}
+                Ok(read) if read == code => {
+                    prop_assert!(
+                        replacement.eq_ignore_ascii_case(&text.chars().nth(position).unwrap())
+                            || matches!(replacement, 'o' | 'O' | 'i' | 'I' | 'l' | 'L')
+                            || replacement.is_whitespace(),
+                        "{} read as {} after a change to {:?}", typed, code, replacement
+                    );
+                }
+                Ok(read) => {
+                    prop_assert!(position < 2, "{} became {}", typed, read);
+                    prop_assert_ne!(read.kind(), code.kind());
+                    prop_assert_eq!(&read.body, &code.body);
+                }
+            }
+        }
     }
 }

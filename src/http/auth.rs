@@ -94,6 +94,32 @@ pub fn clear_cookie(name: &str, secure: bool) -> HeaderValue {
     set_cookie(name, "", Some(0), secure)
 }
 
+/// Whether a request's `Origin` (when a browser sent one) is this site: the same host as the
+/// request's `Host`.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    match (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
+        (Some(origin), Some(host)) => origin.split("://").nth(1) == Some(host),
+        (Some(_), None) => false,
+        (None, _) => true,
+    }
+}
+
+/// A browser request that would change something, sent by a page of another site with this
+/// site's cookie: refused. (The cookies' `SameSite=Lax` keeps most of them out already; this
+/// also covers a sibling site of the same domain, and a bodiless POST that needs no JSON.)
+fn refuse_cross_site_write(parts: &Parts) -> AppResult<()> {
+    if parts.method.is_safe() || same_origin(&parts.headers) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "a request from another site may not change anything here".into(),
+        ))
+    }
+}
+
 /// The client's address: the socket peer, or `X-Forwarded-For` behind a trusted proxy.
 pub fn client_address(
     parts_headers: &HeaderMap,
@@ -131,6 +157,7 @@ async fn authenticate(parts: &mut Parts, state: &AppState) -> AppResult<Option<C
             session: None,
         })
     } else if let Some(token) = cookie(&parts.headers, SESSION_COOKIE) {
+        refuse_cross_site_write(parts)?;
         sessions::resolve(&state.db, token, state.config.session_hours)
             .await?
             .map(|(session, user)| CurrentUser {
@@ -243,12 +270,19 @@ impl FromRequestParts<AppState> for StationDevice {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let token = parts
+        let token = match parts
             .headers
             .get("x-station-token")
             .and_then(|value| value.to_str().ok())
-            .or_else(|| cookie(&parts.headers, STATION_COOKIE))
-            .ok_or(AppError::Unauthenticated)?;
+        {
+            Some(token) => token,
+            None => {
+                let token =
+                    cookie(&parts.headers, STATION_COOKIE).ok_or(AppError::Unauthenticated)?;
+                refuse_cross_site_write(parts)?;
+                token
+            }
+        };
         let (device, station) = crate::services::stations::resolve(&state.db, token.trim())
             .await?
             .ok_or(AppError::Unauthenticated)?;

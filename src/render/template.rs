@@ -705,4 +705,103 @@ mod tests {
         assert!(matches!(error, TemplateError::Read { .. }));
         assert!(error.to_string().contains("/nonexistent/greenchip-labels"));
     }
+
+    mod hostile {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A value a hand-edited layout file might hold for any key.
+        fn any_toml_value() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<f32>().prop_map(|v| format!("{v:?}")),
+                any::<i64>().prop_map(|v| v.to_string()),
+                any::<u32>().prop_map(|v| v.to_string()),
+                prop::sample::select(vec![
+                    "nan",
+                    "inf",
+                    "-inf",
+                    "-0.0",
+                    "0",
+                    "1e39",
+                    "-1e39",
+                    "1e-45",
+                    "4294967296",
+                    "true",
+                    "[]",
+                    "{}",
+                    "\"\"",
+                    "\"L7160\"",
+                    "[\"code\", \"code\"]",
+                    "[\"qr\"]",
+                    "\"\u{202e}\"",
+                ])
+                .prop_map(str::to_string),
+                ".{0,20}",
+            ]
+        }
+
+        /// A loaded layout that passed its checks prints inside its page.
+        fn fits(template: &Template) -> bool {
+            let (width_mm, height_mm) = template.media.page_size_mm();
+            let grid = &template.grid;
+            let right = grid.left_mm
+                + (grid.columns - 1) as f32 * grid.horizontal_pitch_mm
+                + template.label.width_mm;
+            let bottom = grid.top_mm
+                + (grid.rows - 1) as f32 * grid.vertical_pitch_mm
+                + template.label.height_mm;
+            template.check().is_ok()
+                && right <= width_mm + TOLERANCE_MM
+                && bottom <= height_mm + TOLERANCE_MM
+                && template.labels_per_page() >= 1
+        }
+
+        proptest! {
+            /// Arbitrary text: an error naming the file, never a panic.
+            #[test]
+            fn arbitrary_text_never_panics(text in ".{0,300}") {
+                match Template::parse("fuzz.toml", &text) {
+                    Ok(template) => prop_assert!(fits(&template)),
+                    Err(error) => prop_assert!(error.to_string().contains("fuzz.toml")),
+                }
+            }
+
+            /// A shipped layout with one line changed to any value (or dropped, or doubled).
+            #[test]
+            fn a_shipped_layout_with_one_line_changed_loads_or_is_refused(
+                shipped in 0..SHIPPED.len(), line in 0..40usize, value in any_toml_value(), how in 0..3u8
+            ) {
+                let lines: Vec<&str> = SHIPPED[shipped].1.lines().collect();
+                let line = line % lines.len();
+                let changed: Vec<String> = lines
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, text)| match (i == line, how) {
+                        (false, _) => Some(text.to_string()),
+                        (true, 0) => Some(match text.split_once(" = ") {
+                            Some((key, _)) => format!("{key} = {value}"),
+                            None => format!("{text}{value}"),
+                        }),
+                        (true, 1) => None,
+                        (true, _) => Some(format!("{text}\n{text}")),
+                    })
+                    .collect();
+                match Template::parse("fuzz.toml", &changed.join("\n")) {
+                    Ok(template) => prop_assert!(fits(&template), "{:?}", template),
+                    Err(error) => prop_assert!(error.to_string().contains("fuzz.toml")),
+                }
+            }
+
+            /// Arbitrary bytes in a layouts folder: a read or parse error, never a panic.
+            #[test]
+            fn arbitrary_bytes_in_a_layout_file_are_an_error(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+                let dir = tempfile::tempdir().unwrap();
+                std::fs::write(dir.path().join("fuzz.toml"), &bytes).unwrap();
+                match load_dir(dir.path()) {
+                    Ok(templates) => prop_assert!(templates.iter().all(fits)),
+                    Err(error) => prop_assert!(error.to_string().contains("fuzz.toml")),
+                }
+            }
+        }
+    }
 }

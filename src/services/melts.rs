@@ -198,6 +198,7 @@ pub async fn charge(
     let posted = ledger::post_once(db, Some(&key), async |txn| {
         let found = find(txn, reference).await?;
         refuse_finished(&found)?;
+        refuse_elsewhere(performer, &found)?;
         let copper_only = |material: &material::Model| {
             if lots::meltable(&material.family) {
                 Ok(())
@@ -300,6 +301,7 @@ pub async fn pour(
     let posted = ledger::post_once(db, Some(&key), async |txn| {
         let found = find(txn, reference).await?;
         refuse_finished(&found)?;
+        refuse_elsewhere(performer, &found)?;
         let holder = holder::Entity::find_by_id(found.id)
             .one(txn)
             .await?
@@ -474,6 +476,7 @@ pub async fn note(
     let txn = begin_write(db).await?;
     let found = find(&txn, reference).await?;
     refuse_finished(&found)?;
+    refuse_elsewhere(performer, &found)?;
     melt_note::ActiveModel {
         id: Set(Uuid::now_v7()),
         melt_id: Set(found.id),
@@ -496,6 +499,21 @@ pub async fn note(
     .await?;
     txn.commit().await?;
     view(db, reference).await
+}
+
+/// An apprentice works on a melt at its furnace: a device at another station (a dismantling
+/// bench, say) may not charge, note or pour it. Supervisors may act from anywhere.
+fn refuse_elsewhere(performer: &Performer, found: &melt::Model) -> AppResult<()> {
+    match (&performer.device_id, &performer.station) {
+        (Some(_), Some(station)) if station.id != found.station_id => Err(AppError::conflict(
+            "wrong_station",
+            format!(
+                "{} is melted at another station, not at {}: do this at its furnace",
+                found.code, station.code
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 pub async fn view(conn: &impl ConnectionTrait, reference: &str) -> AppResult<MeltView> {

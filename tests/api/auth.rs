@@ -296,3 +296,177 @@ async fn a_login_clears_that_persons_expired_sessions() {
         .await;
     assert_eq!(expired.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_login_never_adopts_a_session_id_the_browser_presented() {
+    let app = TestApp::spawn().await;
+    app.user("samira", Role::Supervisor).await;
+    let youssef = app.logged_in("youssef", Role::Apprentice).await;
+    // An attacker plants a session id of its choosing, or its own valid session, and waits.
+    for planted in ["gc_session=attacker-chosen-0000", youssef.as_str()] {
+        let response = app
+            .post("/api/v1/auth/login")
+            .cookie(planted)
+            .json(&json!({ "login": "samira", "password": PASSWORD }))
+            .send()
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+        let issued = response.session_cookie().unwrap();
+        assert_ne!(issued, planted, "the login kept the presented session id");
+        let me = app.get("/api/v1/auth/me").cookie(&issued).send().await;
+        assert_eq!(me.json()["name"], "samira");
+    }
+    // The planted id is still nobody; the other person's session is still theirs.
+    let planted = app
+        .get("/api/v1/auth/me")
+        .cookie("gc_session=attacker-chosen-0000")
+        .send()
+        .await;
+    planted.problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    let me = app.get("/api/v1/auth/me").cookie(&youssef).send().await;
+    assert_eq!(me.json()["name"], "youssef");
+
+    // The login form does the same.
+    let token = "0123456789abcdef0123456789abcdef";
+    let response = app
+        .post("/login")
+        .cookie(&format!("gc_session=attacker-chosen-0000; gc_csrf={token}"))
+        .form(&[("login", "samira"), ("password", PASSWORD), ("csrf", token)])
+        .send()
+        .await;
+    assert_eq!(
+        response.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        response.text()
+    );
+    let issued = response.session_cookie().unwrap();
+    assert_ne!(issued, "gc_session=attacker-chosen-0000");
+}
+
+#[tokio::test]
+async fn the_logout_form_ends_the_session_on_the_server() {
+    let app = TestApp::spawn().await;
+    let cookie = app.logged_in("samira", Role::Supervisor).await;
+    let home = app
+        .get("/")
+        .cookie(&cookie)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .text();
+    let marker = "name=\"csrf\" value=\"";
+    let start = home.find(marker).unwrap() + marker.len();
+    let csrf = home[start..start + 32].to_string();
+    let out = app
+        .post("/logout")
+        .cookie(&cookie)
+        .form(&[("csrf", &csrf)])
+        .send()
+        .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(out.set_cookies().join("\n").contains("gc_session=;"));
+    // A copy of the cookie kept elsewhere opens nothing any more.
+    let me = app.get("/api/v1/auth/me").cookie(&cookie).send().await;
+    me.problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    let page = app
+        .get("/collections")
+        .cookie(&cookie)
+        .header("accept", "text/html")
+        .send()
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(page.location().starts_with("/login"), "{}", page.location());
+}
+
+#[tokio::test]
+async fn a_cross_site_write_with_a_cookie_is_refused_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let cookie = app.logged_in("samira", Role::Supervisor).await;
+    let partner = json!({ "name": "Evil Corp", "kind": "company" });
+    for origin in [
+        "https://evil.example",
+        "null",
+        "http://greenchip.test.evil.example",
+    ] {
+        let refused = app
+            .post("/api/v1/partners")
+            .cookie(&cookie)
+            .header("host", "greenchip.test")
+            .header("origin", origin)
+            .json(&partner)
+            .send()
+            .await;
+        refused.problem(StatusCode::FORBIDDEN, "forbidden");
+        // A bodiless write, which a plain cross-site form could send, is refused too.
+        let logout = app
+            .post("/api/v1/auth/logout")
+            .cookie(&cookie)
+            .header("host", "greenchip.test")
+            .header("origin", origin)
+            .send()
+            .await;
+        logout.problem(StatusCode::FORBIDDEN, "forbidden");
+    }
+    let listed = app.get("/api/v1/partners").cookie(&cookie).send().await;
+    assert!(!listed.text().contains("Evil Corp"), "{}", listed.text());
+    // Reading is not a write; this site's own pages, and programs that send no Origin, write.
+    let read = app
+        .get("/api/v1/partners")
+        .cookie(&cookie)
+        .header("origin", "https://evil.example")
+        .send()
+        .await;
+    assert_eq!(read.status, StatusCode::OK);
+    let same_site = app
+        .post("/api/v1/partners")
+        .cookie(&cookie)
+        .header("host", "greenchip.test")
+        .header("origin", "http://greenchip.test")
+        .json(&partner)
+        .send()
+        .await;
+    assert_eq!(
+        same_site.status,
+        StatusCode::CREATED,
+        "{}",
+        same_site.text()
+    );
+}
+
+#[tokio::test]
+async fn a_cross_site_post_with_a_station_cookie_is_refused() {
+    let shop = crate::helpers::Workshop::new().await;
+    let station = shop.station("triage").await;
+    shop.sign_in(&station).await;
+    let refused = shop
+        .app
+        .post("/api/v1/station/sign-out")
+        .cookie(&station.1)
+        .header("host", "greenchip.test")
+        .header("origin", "https://evil.example")
+        .send()
+        .await;
+    refused.problem(StatusCode::FORBIDDEN, "forbidden");
+    let still = shop
+        .app
+        .get("/api/v1/station")
+        .cookie(&station.1)
+        .send()
+        .await;
+    assert!(still.text().contains("youssef"), "{}", still.text());
+    let signed_out = shop
+        .app
+        .post("/api/v1/station/sign-out")
+        .cookie(&station.1)
+        .header("host", "greenchip.test")
+        .header("origin", "http://greenchip.test")
+        .send()
+        .await;
+    assert_eq!(
+        signed_out.status,
+        StatusCode::NO_CONTENT,
+        "{}",
+        signed_out.text()
+    );
+}

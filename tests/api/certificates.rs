@@ -10,19 +10,19 @@ use serde_json::{Value, json};
 
 use crate::helpers::{PASSWORD, TestResponse, Workshop};
 
-type Station = (String, String);
+pub(crate) type Station = (String, String);
 
 /// A small history: a desktop PC (data-bearing, sanitised, dismantled), a UPS whose lead
 /// batteries went to a licensed processor, and an LCD monitor refurbished and donated.
-struct History {
-    shop: Workshop,
-    pc: String,
+pub(crate) struct History {
+    pub(crate) shop: Workshop,
+    pub(crate) pc: String,
     ups: String,
-    monitor: String,
+    pub(crate) monitor: String,
     triage: Station,
     sanitisation: Station,
     refurbishment: Station,
-    dismantling: Station,
+    pub(crate) dismantling: Station,
 }
 
 const PC_G: i64 = 9_400;
@@ -34,7 +34,7 @@ impl History {
         History::received_by(Workshop::new().await).await
     }
 
-    async fn received_by(shop: Workshop) -> History {
+    pub(crate) async fn received_by(shop: Workshop) -> History {
         let pc = shop.item("desktop_pc", PC_G).await;
         let ups = shop.item("ups", UPS_G).await;
         let monitor = shop.item("lcd_monitor", MONITOR_G).await;
@@ -83,7 +83,7 @@ impl History {
     }
 
     /// Everything but the monitor's reuse and the collection's closing.
-    async fn mostly_processed(&self) {
+    pub(crate) async fn mostly_processed(&self) {
         let (pc, ups, monitor) = (&self.pc, &self.ups, &self.monitor);
         self.act(&self.triage, "t-pc", json!({ "item": pc, "action": "triage", "decision": "dismantle", "reason": "dead board" })).await;
         self.act(&self.sanitisation, "s-pc", json!({ "item": pc, "action": "sanitise",
@@ -158,7 +158,7 @@ impl History {
         .await;
     }
 
-    async fn finish(&self) {
+    pub(crate) async fn finish(&self) {
         self.act(&self.refurbishment, "r3-mon", json!({ "item": self.monitor, "action": "mark_reused", "destination": "donated to École Al Amal" })).await;
         let closed = self
             .supervisor_post(
@@ -169,7 +169,7 @@ impl History {
         assert_eq!(closed.status, StatusCode::OK, "{}", closed.text());
     }
 
-    async fn issue(&self, body: Value) -> TestResponse {
+    pub(crate) async fn issue(&self, body: Value) -> TestResponse {
         self.supervisor_post("/api/v1/certificates", body).await
     }
 
@@ -191,7 +191,7 @@ impl History {
     }
 
     /// A partner user for the collection's partner, logged in.
-    async fn partner_login(&self, name: &str) -> String {
+    pub(crate) async fn partner_login(&self, name: &str) -> String {
         let partner_id = self.partner_id().await.parse().unwrap();
         greenchip::services::users::create(
             &self.shop.app.db,

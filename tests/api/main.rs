@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod access;
 mod audit;
 mod auth;
 mod certificates;
@@ -11,6 +12,7 @@ mod errors;
 mod flow_pages;
 mod flows;
 mod health;
+mod hostile;
 mod intake;
 mod intake_pages;
 mod labels;

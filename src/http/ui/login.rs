@@ -86,15 +86,7 @@ pub struct LoginForm {
 
 /// Whether a form post comes from this site: its token matches, and its Origin (if sent) is ours.
 pub fn form_is_from_us(headers: &HeaderMap, expected_token: &str, sent_token: &str) -> bool {
-    let same_origin = match (
-        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
-        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
-    ) {
-        (Some(origin), Some(host)) => origin.split("://").nth(1) == Some(host),
-        (Some(_), None) => false,
-        (None, _) => true,
-    };
-    same_origin && !expected_token.is_empty() && expected_token == sent_token
+    auth::same_origin(headers) && !expected_token.is_empty() && expected_token == sent_token
 }
 
 pub async fn submit(

@@ -23,7 +23,7 @@ use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::MethodRouter;
 
 use crate::domain::roles::Role;
 use crate::error::AppError;
@@ -34,62 +34,59 @@ use crate::i18n::Lang;
 
 pub const LANG_COOKIE: &str = "gc_lang";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(dashboard::page))
-        .route("/login", get(login::page).post(login::submit))
-        .route("/logout", post(login::logout))
-        .route("/lang/{code}", get(switch_language))
-        .route("/api/docs", get(api_docs))
-        .route("/partners", get(partners::list).post(partners::create))
-        .route(
-            "/collections",
-            get(collections::list).post(collections::create),
-        )
-        .route("/collections/{code}", get(collections::detail))
-        .route("/collections/{code}/state", post(collections::change_state))
-        .route("/intake/{code}", get(intake::page).post(intake::receive))
-        .route("/items/{code}", get(items::detail))
-        .route("/items/{code}/barcodes", post(items::link_barcode))
-        .route("/labels/{file}", get(labels::one))
-        .route("/collections/{code}/labels.pdf", get(labels::collection))
-        .route("/stations", get(stations::list).post(stations::create))
-        .route("/stations/{code}", get(stations::page))
-        .route("/stations/{code}/enrol", post(stations::enrol))
-        .route(
-            "/stations/{code}/devices/{id}/revoke",
-            post(stations::revoke),
-        )
-        .route("/apprentices", get(training::cohort))
-        .route("/apprentices/{id}", get(training::page))
-        .route("/apprentices/{id}/skills", post(training::set_skill))
-        .route("/lots", get(lots::list))
-        .route("/lots/{code}", get(lots::detail))
-        .route("/lots/{code}/state", post(lots::change_state))
-        .route("/melts", get(melts::list))
-        .route("/melts/{code}", get(melts::detail))
-        .route(
-            "/certificates",
-            get(certificates::list).post(certificates::issue),
-        )
-        .route("/certificates/{number}/revoke", post(certificates::revoke))
-        .route("/verify/{number}", get(certificates::verify))
-        .route("/portal", get(certificates::portal))
-        .route(
-            "/portal/collections/{code}",
-            get(certificates::portal_collection),
-        )
-        .route(
-            "/.well-known/greenchip-signing-key",
-            get(certificates::signing_key),
-        )
-        .route("/reports", get(reports::page))
-        .route("/reports/{table}", get(reports::csv))
-        .route("/shipments", get(shipments::list))
-        .route("/shipments/{code}", get(shipments::detail))
-        .route("/trace/{code}", get(trace::page))
-        .route("/s/{code}", get(scan::resolve))
-        .route("/S/{code}", get(scan::resolve))
+/// Declares the pages once: [`router`] serves them and [`PAGE_ROUTES`] lists them, so a test
+/// can hold a rule for every page (the access-control matrix fails on a page it does not know).
+macro_rules! pages {
+    ($($path:literal => $($method:ident($handler:path)),+;)*) => {
+        /// Every page route as (method, path), in the order the router declares them.
+        pub const PAGE_ROUTES: &[(&str, &str)] = &[$($((stringify!($method), $path),)+)*];
+
+        pub fn router() -> Router<AppState> {
+            Router::new()$(.route($path, MethodRouter::new()$(.$method($handler))+))*
+        }
+    };
+}
+
+pages! {
+    "/" => get(dashboard::page);
+    "/login" => get(login::page), post(login::submit);
+    "/logout" => post(login::logout);
+    "/lang/{code}" => get(switch_language);
+    "/api/docs" => get(api_docs);
+    "/partners" => get(partners::list), post(partners::create);
+    "/collections" => get(collections::list), post(collections::create);
+    "/collections/{code}" => get(collections::detail);
+    "/collections/{code}/state" => post(collections::change_state);
+    "/intake/{code}" => get(intake::page), post(intake::receive);
+    "/items/{code}" => get(items::detail);
+    "/items/{code}/barcodes" => post(items::link_barcode);
+    "/labels/{file}" => get(labels::one);
+    "/collections/{code}/labels.pdf" => get(labels::collection);
+    "/stations" => get(stations::list), post(stations::create);
+    "/stations/{code}" => get(stations::page);
+    "/stations/{code}/enrol" => post(stations::enrol);
+    "/stations/{code}/devices/{id}/revoke" => post(stations::revoke);
+    "/apprentices" => get(training::cohort);
+    "/apprentices/{id}" => get(training::page);
+    "/apprentices/{id}/skills" => post(training::set_skill);
+    "/lots" => get(lots::list);
+    "/lots/{code}" => get(lots::detail);
+    "/lots/{code}/state" => post(lots::change_state);
+    "/melts" => get(melts::list);
+    "/melts/{code}" => get(melts::detail);
+    "/certificates" => get(certificates::list), post(certificates::issue);
+    "/certificates/{number}/revoke" => post(certificates::revoke);
+    "/verify/{number}" => get(certificates::verify);
+    "/portal" => get(certificates::portal);
+    "/portal/collections/{code}" => get(certificates::portal_collection);
+    "/.well-known/greenchip-signing-key" => get(certificates::signing_key);
+    "/reports" => get(reports::page);
+    "/reports/{table}" => get(reports::csv);
+    "/shipments" => get(shipments::list);
+    "/shipments/{code}" => get(shipments::detail);
+    "/trace/{code}" => get(trace::page);
+    "/s/{code}" => get(scan::resolve);
+    "/S/{code}" => get(scan::resolve);
 }
 
 /// A signed-in person asking for a page: who, in which language, at which path.
