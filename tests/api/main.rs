@@ -5,6 +5,7 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod backups;
 mod certificates;
 mod cli;
 mod errors;
