@@ -158,11 +158,23 @@ mod tests {
         assert_ne!(hash(&expected, &base), expected);
         assert_ne!(hash(GENESIS, &Link { seq: 8, ..base }), expected);
         assert_ne!(
-            hash(GENESIS, &Link { idempotency_key: None, ..base }),
+            hash(
+                GENESIS,
+                &Link {
+                    idempotency_key: None,
+                    ..base
+                }
+            ),
             expected
         );
         assert_ne!(
-            hash(GENESIS, &Link { kind: "ledger.ship", ..base }),
+            hash(
+                GENESIS,
+                &Link {
+                    kind: "ledger.ship",
+                    ..base
+                }
+            ),
             expected
         );
     }

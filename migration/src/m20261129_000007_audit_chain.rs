@@ -100,7 +100,11 @@ impl MigrationTrait for Migration {
             .exec_stmt(
                 Query::insert()
                     .into_table(AuditChainHead::Table)
-                    .columns([AuditChainHead::Id, AuditChainHead::Seq, AuditChainHead::Hash])
+                    .columns([
+                        AuditChainHead::Id,
+                        AuditChainHead::Seq,
+                        AuditChainHead::Hash,
+                    ])
                     .values_panic([1.into(), seq.into(), hash.into()])
                     .to_owned(),
             )

@@ -68,7 +68,9 @@ impl std::fmt::Display for Damage {
                 f,
                 "the chain head names sequence {head_seq} ({head_hash}), the last event is sequence {last_seq} ({last_hash}): events at the end were removed or replaced"
             ),
-            Damage::HeadMissing => f.write_str("the chain head (table audit_chain_head) is missing"),
+            Damage::HeadMissing => {
+                f.write_str("the chain head (table audit_chain_head) is missing")
+            }
         }
     }
 }
@@ -81,7 +83,9 @@ pub async fn verify(conn: &impl ConnectionTrait) -> AppResult<ChainReport> {
     let mut report = ChainReport {
         verified: 0,
         head_seq: head.as_ref().map_or(0, |head| head.seq),
-        head_hash: head.as_ref().map_or_else(String::new, |head| head.hash.clone()),
+        head_hash: head
+            .as_ref()
+            .map_or_else(String::new, |head| head.hash.clone()),
         damage: None,
     };
     let mut last_seq = 0i64;

@@ -21,7 +21,9 @@ pub enum BackupError {
     NoFolder(PathBuf),
     #[error("{0} does not exist")]
     Missing(PathBuf),
-    #[error("unsupported database URL “{0}”: backups need sqlite://path/to/file.db or postgres://…")]
+    #[error(
+        "unsupported database URL “{0}”: backups need sqlite://path/to/file.db or postgres://…"
+    )]
     Unsupported(String),
     #[error(
         "pg_dump is not on the PATH: install PostgreSQL's client tools, or run it yourself: {0}"
@@ -29,9 +31,7 @@ pub enum BackupError {
     NoPgDump(String),
     #[error("pg_dump failed: {0}")]
     PgDump(String),
-    #[error(
-        "greenchip does not replace a PostgreSQL database itself; restore the dump with: {0}"
-    )]
+    #[error("greenchip does not replace a PostgreSQL database itself; restore the dump with: {0}")]
     PostgresRestore(String),
     #[error("{path} is not a usable greenchip backup: {reason}; nothing was changed")]
     BadBackup { path: PathBuf, reason: String },
@@ -221,7 +221,9 @@ pub async fn restore(
 ) -> Result<RestoreReport, BackupError> {
     let url = config.database_url.trim();
     if is_postgres(url) {
-        return Err(BackupError::PostgresRestore(pg_restore_command(url, backup)));
+        return Err(BackupError::PostgresRestore(pg_restore_command(
+            url, backup,
+        )));
     }
     let target = sqlite_path(url).ok_or_else(|| BackupError::Unsupported(db::redact(url)))?;
     if !backup.is_file() {
@@ -490,7 +492,10 @@ mod tests {
             sqlite_path("sqlite:///var/lib/greenchip/gc.db?mode=rwc"),
             Some(PathBuf::from("/var/lib/greenchip/gc.db"))
         );
-        assert_eq!(sqlite_path("sqlite:data/gc.db"), Some(PathBuf::from("data/gc.db")));
+        assert_eq!(
+            sqlite_path("sqlite:data/gc.db"),
+            Some(PathBuf::from("data/gc.db"))
+        );
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://gc@db/gc"), None);
     }
@@ -498,7 +503,10 @@ mod tests {
     #[test]
     fn the_postgres_commands_are_exact_and_hide_the_password() {
         assert_eq!(
-            pg_dump_command("postgres://gc:s3cret@db.local/gc", Path::new("/backups/gc 1.dump")),
+            pg_dump_command(
+                "postgres://gc:s3cret@db.local/gc",
+                Path::new("/backups/gc 1.dump")
+            ),
             "pg_dump --format=custom --file='/backups/gc 1.dump' --dbname=postgres://gc@db.local/gc"
         );
         assert_eq!(

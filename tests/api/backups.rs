@@ -230,7 +230,10 @@ async fn a_restore_refuses_bad_backups_and_a_database_in_use_unless_forced() {
 
     // A backup never overwrites a file.
     let again = backups::backup(&sqlite_config(&source), &copy).await;
-    assert!(matches!(again, Err(BackupError::TargetExists(_))), "{again:?}");
+    assert!(
+        matches!(again, Err(BackupError::TargetExists(_))),
+        "{again:?}"
+    );
 
     // The target already holds a workshop's history: refused, then replaced with --force.
     let target = folder.path().join("target.db");
@@ -282,15 +285,26 @@ async fn a_restore_refuses_bad_backups_and_a_database_in_use_unless_forced() {
         let refused = backups::restore(&sqlite_config(&target), bad, true).await;
         let message = match refused {
             Err(error @ BackupError::BadBackup { .. }) => error.to_string(),
-            other => panic!("{} was not refused as a bad backup: {other:?}", bad.display()),
+            other => panic!(
+                "{} was not refused as a bad backup: {other:?}",
+                bad.display()
+            ),
         };
         assert!(message.contains(reason), "{message}");
         assert!(message.contains("nothing was changed"), "{message}");
         assert_eq!(std::fs::read(&target).unwrap(), before, "{message}");
         assert_eq!(leftovers(folder.path()), Vec::<PathBuf>::new());
     }
-    let missing = backups::restore(&sqlite_config(&target), &folder.path().join("none.db"), true).await;
-    assert!(matches!(missing, Err(BackupError::Missing(_))), "{missing:?}");
+    let missing = backups::restore(
+        &sqlite_config(&target),
+        &folder.path().join("none.db"),
+        true,
+    )
+    .await;
+    assert!(
+        matches!(missing, Err(BackupError::Missing(_))),
+        "{missing:?}"
+    );
 
     // Forced: the target becomes the backup, and what it held is kept beside it.
     let restored = backups::restore(&sqlite_config(&target), &copy, true)
@@ -320,7 +334,11 @@ async fn the_commands_back_up_and_restore_through_the_binary() {
     let file_arg = file.to_str().unwrap();
     let made = run(&["backup", file_arg], &config.database_url);
     let said = String::from_utf8_lossy(&made.stdout).into_owned();
-    assert!(made.status.success(), "{said} {}", String::from_utf8_lossy(&made.stderr));
+    assert!(
+        made.status.success(),
+        "{said} {}",
+        String::from_utf8_lossy(&made.stderr)
+    );
     assert!(said.contains(&format!("to {file_arg}")), "{said}");
     let again = run(&["backup", file_arg], &config.database_url);
     assert!(!again.status.success());
@@ -331,10 +349,21 @@ async fn the_commands_back_up_and_restore_through_the_binary() {
         let url = format!("sqlite://{}", restored_path.display());
         let restored = run(&["restore", file_arg], &url);
         let said = String::from_utf8_lossy(&restored.stdout).into_owned();
-        assert!(restored.status.success(), "{said} {}", String::from_utf8_lossy(&restored.stderr));
-        assert!(said.starts_with(&format!("restored {file_arg} into")), "{said}");
+        assert!(
+            restored.status.success(),
+            "{said} {}",
+            String::from_utf8_lossy(&restored.stderr)
+        );
+        assert!(
+            said.starts_with(&format!("restored {file_arg} into")),
+            "{said}"
+        );
         let verified = run(&["audit", "verify"], &url);
-        assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stderr));
+        assert!(
+            verified.status.success(),
+            "{}",
+            String::from_utf8_lossy(&verified.stderr)
+        );
     } else {
         // A pg_dump archive; restoring it is pg_restore's job, and the refusal says how.
         let header = std::fs::read(&file).unwrap();
