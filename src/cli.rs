@@ -1,4 +1,5 @@
-//! The command line: serve, migrate, user, token, demo, ledger, labels, certificate, key.
+//! The command line: serve, migrate, user, token, demo, ledger, labels, certificate, key,
+//! audit, backup, restore.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -10,7 +11,7 @@ use tracing_subscriber::EnvFilter;
 use crate::config::Config;
 use crate::domain::roles::Role;
 use crate::http::AppState;
-use crate::services::{certificates, ledger, tokens, users};
+use crate::services::{audit, backups, certificates, ledger, tokens, users};
 use crate::{db, demo, synthetic};
 
 #[derive(Debug, Parser)]
@@ -52,6 +53,23 @@ enum Command {
     /// The certificate signing key.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Back up the database into a new file while the service runs (SQLite: a consistent
+    /// copy; PostgreSQL: runs pg_dump).
+    Backup {
+        /// The file to write; it must not exist yet.
+        file: std::path::PathBuf,
+    },
+    /// Replace the SQLite database with a backup, after checking it. Stop greenchip first.
+    Restore {
+        /// A file written by `greenchip backup`.
+        file: std::path::PathBuf,
+        /// Replace a database that is not empty (a copy of it is kept beside it).
+        #[arg(long)]
+        force: bool,
+    },
     /// Generate a large synthetic history (for benchmarks and load tests) into an empty database.
     Synth {
         /// Items to receive; about ten movements each.
@@ -95,6 +113,12 @@ enum LedgerCommand {
     /// Recompute every balance and composition from the movements and compare; exits
     /// non-zero naming every difference.
     Check,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walk the audit log's hash chain; exits non-zero naming the first broken event.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -235,6 +259,9 @@ pub async fn run() -> ExitCode {
         }
         Command::Ledger(LedgerCommand::Check) => ledger_check(&config).await,
         Command::Labels(args) => print_labels(&config, args).await,
+        Command::Audit(AuditCommand::Verify) => audit_verify(&config).await,
+        Command::Backup { file } => backup(&config, &file).await,
+        Command::Restore { file, force } => restore(&config, &file, force).await,
         Command::Certificate(CertificateCommand::Verify { certificate, key }) => {
             verify_certificate(&config, &certificate, &key).await
         }
@@ -443,6 +470,64 @@ async fn ledger_check(config: &Config) -> Result<(), String> {
     } else {
         Err(format!("ledger damaged: {summary}"))
     }
+}
+
+async fn audit_verify(config: &Config) -> Result<(), String> {
+    let db = db::open_and_migrate(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let report = audit::verify(&db).await.map_err(|e| e.to_string())?;
+    match &report.damage {
+        None => {
+            println!(
+                "audit chain intact: {} events verified, head sequence {} hash {}, {:.1} s",
+                report.verified,
+                report.head_seq,
+                report.head_hash,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Some(damage) => Err(format!(
+            "audit chain broken: {damage} ({} events before it verified)",
+            report.verified
+        )),
+    }
+}
+
+async fn backup(config: &Config, file: &std::path::Path) -> Result<(), String> {
+    let report = backups::backup(config, file)
+        .await
+        .map_err(|e| e.to_string())?;
+    let events = report
+        .events
+        .map(|events| format!(", {events} audit events"))
+        .unwrap_or_default();
+    println!(
+        "backed up {} to {} ({} bytes{events})",
+        db::redact(&config.database_url),
+        report.path.display(),
+        report.bytes
+    );
+    Ok(())
+}
+
+async fn restore(config: &Config, file: &std::path::Path, force: bool) -> Result<(), String> {
+    let report = backups::restore(config, file, force)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(kept) = &report.kept {
+        println!("the replaced database is kept at {}", kept.display());
+    }
+    println!(
+        "restored {} into {}: {} audit events, migrations up to {}; start greenchip to use it",
+        file.display(),
+        report.path.display(),
+        report.events,
+        report.migration
+    );
+    Ok(())
 }
 
 async fn migrate(config: &Config) -> Result<(), String> {

@@ -6,10 +6,11 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    EntityTrait, QuerySelect, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use crate::config::Config;
+use crate::entities::audit_chain_head;
 
 /// Why the database could not be opened, in one line a person can act on.
 #[derive(Debug, thiserror::Error)]
@@ -84,16 +85,29 @@ fn is_sqlite(url: &str) -> bool {
 }
 
 /// Begins a transaction that will write. On SQLite it takes the write lock at once
-/// (`BEGIN IMMEDIATE`), so a read-then-write never fails half-way with `SQLITE_BUSY`.
+/// (`BEGIN IMMEDIATE`), so a read-then-write never fails half-way with `SQLITE_BUSY`. On
+/// PostgreSQL it locks the audit chain head first: nearly every write appends to the audit
+/// log, and a lock every writer takes first, before any row it touches, keeps the chain in
+/// commit order without two writers ever deadlocking over it. Writers thus take turns on
+/// both databases.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    let options = match db.get_database_backend() {
-        DbBackend::Sqlite => TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..Default::default()
-        },
-        _ => TransactionOptions::default(),
-    };
-    db.begin_with_options(options).await
+    match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            db.begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
+        }
+        _ => {
+            let txn = db.begin().await?;
+            audit_chain_head::Entity::find_by_id(crate::domain::audit::HEAD_ID)
+                .lock_exclusive()
+                .one(&txn)
+                .await?;
+            Ok(txn)
+        }
+    }
 }
 
 /// The URL without its password, for messages and logs.

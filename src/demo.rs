@@ -918,9 +918,12 @@ impl<'a> Workshop<'a> {
             let badge = who.badge_code.as_deref().unwrap_or_default();
             let badge = Code::parse(badge)
                 .map_err(|error| demo_error(format!("badge of {}: {error}", who.name)))?;
-            if let Err(refusal) =
-                stations::sign_in(self.db, &self.benches[bench].device, &badge, None).await?
-            {
+            // A sign-in writes an event: one write transaction, like a scanned badge.
+            let txn = crate::db::begin_write(self.db).await?;
+            let signed_in =
+                stations::sign_in(&txn, &self.benches[bench].device, &badge, None).await?;
+            txn.commit().await?;
+            if let Err(refusal) = signed_in {
                 return Err(demo_error(format!(
                     "{} cannot sign in at {}: {refusal:?}",
                     who.name, self.benches[bench].station.name

@@ -8,6 +8,9 @@ mod m20261129_000003_intake;
 mod m20261129_000004_stations;
 mod m20261129_000005_material_flows;
 mod m20261129_000006_certificates;
+mod m20261129_000007_audit_chain;
+
+pub mod audit_chain;
 
 pub struct Migrator;
 
@@ -81,6 +84,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_stations::Migration),
             Box::new(m20261129_000005_material_flows::Migration),
             Box::new(m20261129_000006_certificates::Migration),
+            Box::new(m20261129_000007_audit_chain::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! Pure rules, no I/O: codes, roles, the mass ledger, attribution and tolerances.
 
 pub mod attribution;
+pub mod audit;
 pub mod certificate;
 pub mod codes;
 pub mod intake;

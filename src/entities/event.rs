@@ -1,4 +1,4 @@
-//! One entry of the append-only audit log.
+//! One entry of the append-only audit log, a link of its hash chain (see `domain::audit`).
 
 use sea_orm::entity::prelude::*;
 
@@ -20,6 +20,13 @@ pub struct Model {
     pub payload: Json,
     #[sea_orm(unique)]
     pub idempotency_key: Option<String>,
+    /// Position in the chain, from 1, without gaps.
+    #[sea_orm(unique)]
+    pub seq: i64,
+    /// The hash of the event before (64 zeros for the first).
+    pub prev_hash: String,
+    /// SHA-256 of `prev_hash` and this event's canonical form, hex.
+    pub hash: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,7 @@
 //! sea-orm entities, one file per table.
 
 pub mod api_token;
+pub mod audit_chain_head;
 pub mod certificate;
 pub mod certificate_collection;
 pub mod certificate_revocation;

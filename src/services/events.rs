@@ -1,13 +1,16 @@
-//! The append-only audit log: every change writes its event in the same transaction.
+//! The append-only audit log: every change writes its event in the same transaction, as the
+//! next link of the hash chain (see `domain::audit`).
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::entities::event;
+use crate::domain::audit;
+use crate::entities::{audit_chain_head, event};
 
 /// An event about to be recorded.
 #[derive(Debug, Clone, Default)]
@@ -43,23 +46,49 @@ impl NewEvent {
     }
 }
 
-/// Writes one event. Call it with the transaction of the change it describes.
-pub async fn record(
-    conn: &impl ConnectionTrait,
-    new: NewEvent,
-) -> Result<event::Model, sea_orm::DbErr> {
-    event::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        at: Set(crate::clock::now()),
-        actor_id: Set(new.actor_id),
-        station_id: Set(new.station_id),
-        kind: Set(new.kind.to_string()),
-        subjects: Set(Value::from(new.subjects)),
-        payload: Set(new.payload),
-        idempotency_key: Set(new.idempotency_key),
+/// Writes one event, chained after the last one. Call it with the write transaction of the
+/// change it describes (begun with `db::begin_write`): the chain head is read and advanced in
+/// that transaction, so events are chained in the order their transactions commit. (Outside
+/// one, two racing writers cannot fork the chain either: the second one's sequence number
+/// is taken and its insert fails.)
+pub async fn record(txn: &impl ConnectionTrait, new: NewEvent) -> Result<event::Model, DbErr> {
+    let mut head = audit_chain_head::Entity::find_by_id(audit::HEAD_ID);
+    // `begin_write` has locked it already on PostgreSQL; taking it again costs nothing and
+    // keeps the chain in order should a transaction come from elsewhere.
+    if txn.get_database_backend() == DbBackend::Postgres {
+        head = head.lock_exclusive();
     }
-    .insert(conn)
-    .await
+    let head = head.one(txn).await?.ok_or_else(|| {
+        DbErr::RecordNotFound("the audit chain head is missing: run `greenchip migrate`".into())
+    })?;
+    let mut recorded = event::Model {
+        id: Uuid::now_v7(),
+        at: audit::to_micros(crate::clock::now()),
+        actor_id: new.actor_id,
+        station_id: new.station_id,
+        kind: new.kind.to_string(),
+        subjects: Value::from(new.subjects),
+        payload: new.payload,
+        idempotency_key: new.idempotency_key,
+        seq: head.seq + 1,
+        prev_hash: head.hash,
+        hash: String::new(),
+    };
+    recorded.hash = audit::hash(&recorded.prev_hash, &audit::link_of(&recorded));
+    // A repeated idempotency key fails here, before the head moves.
+    event::Entity::insert(recorded.clone().into_active_model().reset_all())
+        .exec_without_returning(txn)
+        .await?;
+    audit_chain_head::Entity::update_many()
+        .col_expr(audit_chain_head::Column::Seq, Expr::value(recorded.seq))
+        .col_expr(
+            audit_chain_head::Column::Hash,
+            Expr::value(recorded.hash.clone()),
+        )
+        .filter(audit_chain_head::Column::Id.eq(audit::HEAD_ID))
+        .exec(txn)
+        .await?;
+    Ok(recorded)
 }
 
 /// Which events to list: newest first.

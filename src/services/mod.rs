@@ -1,6 +1,8 @@
 //! Use cases: one function per operation, each one transaction, no HTTP types.
 
 pub mod actions;
+pub mod audit;
+pub mod backups;
 pub mod catalogue;
 pub mod certificates;
 pub mod collections;

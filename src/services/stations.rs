@@ -288,23 +288,22 @@ pub async fn sign_in(
     Ok(Ok(apprentice))
 }
 
-pub async fn sign_out(
-    conn: &impl ConnectionTrait,
-    device: &station_device::Model,
-) -> AppResult<()> {
+pub async fn sign_out(db: &DatabaseConnection, device: &station_device::Model) -> AppResult<()> {
     let user_id = device.signed_in_user_id;
+    let txn = begin_write(db).await?;
     let mut changed: station_device::ActiveModel = device.clone().into();
     changed.signed_in_user_id = Set(None);
     changed.signed_in_at = Set(None);
-    changed.update(conn).await?;
+    changed.update(&txn).await?;
     events::record(
-        conn,
+        &txn,
         NewEvent {
             station_id: Some(device.station_id),
             ..NewEvent::new("station.sign_out", user_id)
         },
     )
     .await?;
+    txn.commit().await?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod audit;
 mod auth;
+mod backups;
 mod certificates;
 mod cli;
 mod errors;
