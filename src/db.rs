@@ -25,18 +25,20 @@ pub enum OpenError {
     Migration(String),
 }
 
+/// The longest a request waits for a PostgreSQL connection before answering 503.
+pub const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// Opens the database the URL names. SQLite: created if missing, WAL, foreign keys on,
 /// busy timeout. PostgreSQL: a pool.
 pub async fn open(config: &Config) -> Result<DatabaseConnection, OpenError> {
     let url = config.database_url.trim();
     let shown = redact(url);
     let mut options = ConnectOptions::new(url.to_string());
-    options
-        .sqlx_logging(false)
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(5));
+    options.sqlx_logging(false);
     if is_sqlite(url) {
         options
+            // Writers queue here while one holds the file's write lock.
+            .acquire_timeout(Duration::from_secs(5))
             // One writer at a time is SQLite's rule; readers alongside it (WAL).
             .max_connections(config.sqlite_pool_size.max(1))
             .min_connections(1)
@@ -48,7 +50,14 @@ pub async fn open(config: &Config) -> Result<DatabaseConnection, OpenError> {
                     .busy_timeout(Duration::from_secs(10))
             });
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        options.max_connections(config.postgres_pool_size);
+        options
+            .max_connections(config.postgres_pool_size)
+            // While PostgreSQL is away a request waits at most this long for a connection,
+            // then answers 503; a request that needs two waits stays under ten seconds.
+            .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
+            // A connection broken by a restart is found out before use and replaced, so
+            // service resumes by itself when PostgreSQL is back.
+            .test_before_acquire(true);
     } else {
         return Err(OpenError::BadUrl(shown));
     }

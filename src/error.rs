@@ -3,7 +3,7 @@
 use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sea_orm::DbErr;
+use sea_orm::{DbErr, RuntimeErr};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -185,15 +185,46 @@ impl AppError {
     }
 }
 
-/// Whether a database error means the database is away (answer 503, not 500).
+/// How long a client should wait before retrying a 503 (`Retry-After`, seconds).
+pub const RETRY_AFTER_UNAVAILABLE_S: u64 = 2;
+
+/// Whether a database error means the database is away (answer 503, not 500): no connection
+/// could be had, or the one in use broke (PostgreSQL restarting, the network gone).
 pub fn is_unavailable(error: &DbErr) -> bool {
-    matches!(error, DbErr::ConnectionAcquire(_) | DbErr::Conn(_))
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(error)) | DbErr::Query(RuntimeErr::SqlxError(error)) => {
+            connection_lost(error)
+        }
+        _ => false,
+    }
+}
+
+/// A driver error that says the connection is gone rather than that the statement is wrong.
+fn connection_lost(error: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error;
+    match error {
+        Error::Io(_)
+        | Error::Tls(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed => true,
+        // SQLSTATE class 08 (connection exception), 57P01..57P04 (admin or crash shutdown,
+        // cannot connect now, database dropped), 53300 (too many connections).
+        Error::Database(error) => error.code().is_some_and(|code| {
+            code.starts_with("08") || code.starts_with("57P") || code == "53300"
+        }),
+        _ => false,
+    }
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // Expected while the database restarts: one line each, no dump.
+            tracing::warn!(error = %self, "database unavailable");
+        } else if status.is_server_error() {
             tracing::error!(error = %self, ?self, "request failed");
         }
         let problem = self.problem();
@@ -202,8 +233,13 @@ impl IntoResponse for AppError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let AppError::TooManyRequests { retry_after_s } = self
-            && let Ok(value) = HeaderValue::from_str(&retry_after_s.to_string())
+        let retry_after_s = match self {
+            AppError::TooManyRequests { retry_after_s } => Some(retry_after_s),
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(RETRY_AFTER_UNAVAILABLE_S),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after_s
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
@@ -332,3 +368,118 @@ impl<T> OnConstraint<T> for Result<T, DbErr> {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::sync::Arc;
+
+    use sea_orm::sqlx;
+    use sea_orm::sqlx::error::{DatabaseError, ErrorKind};
+
+    use super::*;
+
+    /// A PostgreSQL error as the driver reports it: a message and a SQLSTATE.
+    #[derive(Debug)]
+    struct Sqlstate(&'static str);
+
+    impl std::fmt::Display for Sqlstate {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "error {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Sqlstate {}
+
+    impl DatabaseError for Sqlstate {
+        fn message(&self) -> &str {
+            "database error"
+        }
+        fn code(&self) -> Option<Cow<'_, str>> {
+            Some(Cow::Borrowed(self.0))
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> ErrorKind {
+            ErrorKind::Other
+        }
+    }
+
+    fn query(error: sqlx::Error) -> DbErr {
+        DbErr::Query(RuntimeErr::SqlxError(Arc::new(error)))
+    }
+
+    fn exec(error: sqlx::Error) -> DbErr {
+        DbErr::Exec(RuntimeErr::SqlxError(Arc::new(error)))
+    }
+
+    fn sqlstate(code: &'static str) -> sqlx::Error {
+        sqlx::Error::Database(Box::new(Sqlstate(code)))
+    }
+
+    #[test]
+    fn a_lost_connection_is_unavailable_not_an_internal_error() {
+        let reset = || {
+            sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "connection reset by peer",
+            ))
+        };
+        for error in [
+            DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout),
+            query(reset()),
+            exec(reset()),
+            query(sqlx::Error::PoolTimedOut),
+            // terminating connection due to administrator command (a PostgreSQL restart)
+            exec(sqlstate("57P01")),
+            // the database system is starting up / shutting down
+            query(sqlstate("57P03")),
+            // connection failure
+            query(sqlstate("08006")),
+        ] {
+            assert!(is_unavailable(&error), "{error}");
+            let error = AppError::Database(error);
+            assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(error.code(), "database_unavailable");
+            assert_eq!(error.problem().detail, "the database is not available");
+        }
+    }
+
+    #[test]
+    fn a_wrong_statement_stays_an_internal_error() {
+        for error in [
+            query(sqlstate("42601")), // syntax error
+            exec(sqlstate("23505")),  // unique violation not mapped by on_unique
+            query(sqlx::Error::RowNotFound),
+            DbErr::RecordNotFound("x".into()),
+        ] {
+            assert!(!is_unavailable(&error), "{error}");
+            let error = AppError::Database(error);
+            assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            assert_eq!(error.code(), "internal");
+        }
+    }
+
+    #[test]
+    fn unavailable_answers_carry_retry_after() {
+        let response = AppError::Unavailable.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        assert_eq!(
+            response.headers()[header::RETRY_AFTER],
+            RETRY_AFTER_UNAVAILABLE_S.to_string().as_str()
+        );
+        let refused = AppError::invalid("mass_g", "must be more than 0").into_response();
+        assert!(refused.headers().get(header::RETRY_AFTER).is_none());
+    }
+}

@@ -20,5 +20,6 @@ mod labels;
 mod ledger;
 mod migrations;
 mod pages;
+mod reliability;
 mod reports;
 mod stations;
