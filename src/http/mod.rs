@@ -79,7 +79,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data: 
 /// The whole service: the same router `serve` runs and the tests drive.
 pub fn router(state: AppState) -> Router {
     // The document is built once, from the same routes the router serves.
-    let (api, document) = api::router().split_for_parts();
+    let (api, document) = api::router_and_document();
     let document: Arc<str> = serde_json::to_string(&document)
         .unwrap_or_else(|_| "{}".to_string())
         .into();

@@ -181,7 +181,9 @@ pub struct RecoveryLine {
     pub typical_g: i64,
 }
 
+/// Documented as `MeltYield`: `services::melts::MeltLine` is another schema.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = MeltYield)]
 pub struct MeltLine {
     pub melt: String,
     pub state: String,

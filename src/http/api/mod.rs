@@ -12,6 +12,7 @@ mod ledger;
 pub mod lots;
 mod melts;
 pub mod partners;
+mod problems;
 pub mod reports;
 mod shipments;
 pub mod stations;
@@ -63,8 +64,15 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// The API's router and its OpenAPI document, with the shared error answers on every operation.
+pub fn router_and_document() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut document) = router().split_for_parts();
+    problems::document(&mut document);
+    (router, document)
+}
+
 /// Every documented route; the HTTP router and the OpenAPI document both come from here.
-pub fn router() -> OpenApiRouter<AppState> {
+fn router() -> OpenApiRouter<AppState> {
     let v1 = OpenApiRouter::new()
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))

@@ -45,6 +45,7 @@ pub async fn create_processor(
 #[utoipa::path(put, path = "/processors/{id}", tag = "materials", params(("id" = Uuid, Path)),
     request_body = ProcessorRequest,
     responses((status = 200, body = ProcessorView), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "another processor has this name"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_processor(
     State(state): State<AppState>,

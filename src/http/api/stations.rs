@@ -196,8 +196,28 @@ pub async fn revoke(
 pub struct ScanBody {
     /// The station's code, as the device knows it; must be the device's station.
     station: String,
-    #[serde(flatten)]
-    scan: ScanRequest,
+    /// Exactly what the scanner typed (or the camera read).
+    raw: String,
+    /// The device's own id for this scan.
+    client_scan_id: String,
+    /// The device's clock at the scan.
+    device_time: Option<chrono::DateTime<chrono::Utc>>,
+    /// For a badge whose apprentice has a PIN.
+    pin: Option<String>,
+}
+
+impl ScanBody {
+    /// The scan itself, without the station it claims. (Written out rather than
+    /// `#[serde(flatten)]`: a flattened `ScanRequest` documents as an `allOf` whose halves
+    /// each forbid the other's fields, which no body can satisfy.)
+    fn into_scan(self) -> ScanRequest {
+        ScanRequest {
+            raw: self.raw,
+            client_scan_id: self.client_scan_id,
+            device_time: self.device_time,
+            pin: self.pin,
+        }
+    }
 }
 
 /// A scan at an enrolled device: resolves it, logs it, answers what the station may do now.
@@ -215,7 +235,7 @@ pub async fn scan(
         &state.scan_log,
         &at.device,
         &at.station,
-        body.scan,
+        body.into_scan(),
         state.config.station_idle_minutes,
     )
     .await?;
