@@ -370,12 +370,10 @@ mod tests {
             url in "(https?://)?[a-zA-Z0-9.:]{0,20}(/[sS])?/[A-Za-z0-9ÉéOoIiLl-]{0,14}[?#/]?.{0,8}",
         ) {
             for text in [String::from_utf8_lossy(&bytes).into_owned(), url] {
-                for parsed in [Code::parse(&text), Code::from_scan(&text)] {
-                    if let Ok(code) = parsed {
-                        let canonical = code.to_string();
-                        prop_assert!(canonical.chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase() || c == '-'));
-                        prop_assert_eq!(Code::parse(&canonical), Ok(code));
-                    }
+                for code in [Code::parse(&text), Code::from_scan(&text)].into_iter().flatten() {
+                    let canonical = code.to_string();
+                    prop_assert!(canonical.chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase() || c == '-'));
+                    prop_assert_eq!(Code::parse(&canonical), Ok(code));
                 }
             }
         }
@@ -413,11 +411,11 @@ mod tests {
                         replacement.eq_ignore_ascii_case(&text.chars().nth(position).unwrap())
                             || matches!(replacement, 'o' | 'O' | 'i' | 'I' | 'l' | 'L')
                             || replacement.is_whitespace(),
-                        "{} read as {} after a change to {:?}", typed, code, replacement
+                        "{typed} read as {code} after a change to {replacement:?}"
                     );
                 }
                 Ok(read) => {
-                    prop_assert!(position < 2, "{} became {}", typed, read);
+                    prop_assert!(position < 2, "{typed} became {read}");
                     prop_assert_ne!(read.kind(), code.kind());
                     prop_assert_eq!(&read.body, &code.body);
                 }

@@ -787,7 +787,7 @@ mod tests {
                     })
                     .collect();
                 match Template::parse("fuzz.toml", &changed.join("\n")) {
-                    Ok(template) => prop_assert!(fits(&template), "{:?}", template),
+                    Ok(template) => prop_assert!(fits(&template), "{template:?}"),
                     Err(error) => prop_assert!(error.to_string().contains("fuzz.toml")),
                 }
             }
