@@ -126,15 +126,21 @@ pub async fn find_with_facts(
         .one(conn)
         .await?;
     Ok(found.map(|f| {
-        let facts = Facts {
-            data_bearing: f.item.data_bearing,
-            sanitised: f.item.data_bearing && f.sanitised,
-            route: f.item.route.as_deref().and_then(|r| r.parse().ok()),
-            decision: None,
-            record_ok: false,
-        };
+        let facts = facts_with(&f.item, f.sanitised);
         (f.item, facts)
     }))
+}
+
+/// The facts of an item, given whether a successful, verified sanitisation record exists
+/// (only a data-bearing item's sanitisation matters to the rules and to the kiosk).
+fn facts_with(found: &item::Model, verified_record: bool) -> Facts {
+    Facts {
+        data_bearing: found.data_bearing,
+        sanitised: found.data_bearing && verified_record,
+        route: found.route.as_deref().and_then(|r| r.parse().ok()),
+        decision: None,
+        record_ok: false,
+    }
 }
 
 pub async fn facts_of(conn: &impl ConnectionTrait, found: &item::Model) -> AppResult<Facts> {
@@ -147,13 +153,7 @@ pub async fn facts_of(conn: &impl ConnectionTrait, found: &item::Model) -> AppRe
             .one(conn)
             .await?
             .is_some();
-    Ok(Facts {
-        data_bearing: found.data_bearing,
-        sanitised,
-        route: found.route.as_deref().and_then(|r| r.parse().ok()),
-        decision: None,
-        record_ok: false,
-    })
+    Ok(facts_with(found, sanitised))
 }
 
 pub fn state_of(found: &item::Model) -> ItemState {

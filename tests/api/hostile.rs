@@ -142,32 +142,18 @@ async fn markup_and_sql_in_text_fields_are_stored_verbatim_and_shown_as_text() {
     let user_id = user.json()["user"]["id"].as_str().unwrap().to_string();
 
     // Stored exactly as sent.
-    let partner = app
-        .get(&format!("/api/v1/partners/{partner_id}"))
-        .cookie(supervisor)
-        .send()
-        .await
-        .json();
-    for (field, value) in partner_fields.as_object().unwrap() {
-        assert_eq!(&partner[field], value, "partner {field}");
-    }
-    let stored = app
-        .get(&format!("/api/v1/collections/{}", shop.collection))
-        .cookie(supervisor)
-        .send()
-        .await
-        .json();
-    for (field, value) in collection_fields.as_object().unwrap() {
-        assert_eq!(&stored[field], value, "collection {field}");
-    }
-    let item = app
-        .get(&format!("/api/v1/items/{}", history.monitor))
-        .cookie(supervisor)
-        .send()
-        .await
-        .json();
-    for (field, value) in item_fields.as_object().unwrap() {
-        assert_eq!(&item[field], value, "item {field}");
+    for (path, sent) in [
+        (format!("/api/v1/partners/{partner_id}"), &partner_fields),
+        (
+            format!("/api/v1/collections/{}", shop.collection),
+            &collection_fields,
+        ),
+        (format!("/api/v1/items/{}", history.monitor), &item_fields),
+    ] {
+        let stored = app.get(&path).cookie(supervisor).send().await.json();
+        for (field, value) in sent.as_object().unwrap() {
+            assert_eq!(&stored[field], value, "{path} {field}");
+        }
     }
     // The metacharacters dropped nothing.
     assert_eq!(counts(app).await[2], 3, "the items are all there");
