@@ -337,6 +337,54 @@ async fn invalid_utf8_in_bodies_queries_and_paths_is_a_400() {
     assert_eq!(counts(&app).await, before);
 }
 
+/// PostgreSQL cannot store U+0000 in text, so it is refused before anything reads it, the same
+/// on both databases: in a JSON string, a form field, a path and a query string.
+#[tokio::test]
+async fn the_nul_character_is_refused_wherever_text_comes_in() {
+    let shop = Workshop::new().await;
+    let station = shop.station("triage").await;
+    shop.sign_in(&station).await;
+    let app = &shop.app;
+    let before = counts(app).await;
+    let partner = |name: &str| {
+        app.post("/api/v1/partners")
+            .cookie(&shop.supervisor)
+            .json(&json!({"name": name, "kind": "school"}))
+            .send()
+    };
+    partner("Lycée\u{0}Ibn Sina")
+        .await
+        .problem(StatusCode::BAD_REQUEST, "nul_character");
+    let scan = app
+        .post("/api/v1/scans")
+        .cookie(&station.1)
+        .json(&json!({"station": station.0, "raw": "IT-1", "client_scan_id": "\u{0}"}))
+        .send()
+        .await;
+    scan.problem(StatusCode::BAD_REQUEST, "nul_character");
+    let form = app
+        .post("/partners")
+        .cookie(&shop.supervisor)
+        .raw_body(
+            Some("application/x-www-form-urlencoded"),
+            "csrf=x&kind=school&name=a%00b",
+        )
+        .send()
+        .await;
+    form.problem(StatusCode::BAD_REQUEST, "nul_character");
+    for path in [
+        "/api/v1/items/IT-%00",
+        "/api/v1/partners?q=%00",
+        "/api/v1/collections?partner=a%00",
+    ] {
+        let response = app.get(path).cookie(&shop.supervisor).send().await;
+        response.problem(StatusCode::BAD_REQUEST, "nul_character");
+    }
+    assert_eq!(counts(app).await, before);
+    // The same text without the NUL is taken: the refusal is about the character alone.
+    assert_eq!(partner("Lycée Ibn Sina").await.status, StatusCode::CREATED);
+}
+
 #[tokio::test]
 async fn masses_out_of_range_and_of_the_wrong_type_are_refused() {
     let shop = Workshop::new().await;
