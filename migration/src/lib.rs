@@ -9,8 +9,10 @@ mod m20261129_000004_stations;
 mod m20261129_000005_material_flows;
 mod m20261129_000006_certificates;
 mod m20261129_000007_audit_chain;
+mod m20261202_000008_flow_days;
 
 pub mod audit_chain;
+pub mod flow_days;
 
 pub struct Migrator;
 
@@ -85,6 +87,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_material_flows::Migration),
             Box::new(m20261129_000006_certificates::Migration),
             Box::new(m20261129_000007_audit_chain::Migration),
+            Box::new(m20261202_000008_flow_days::Migration),
         ]
     }
 }

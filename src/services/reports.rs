@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, PaginatorTrait,
-    QueryFilter,
+    QueryFilter, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -22,6 +22,7 @@ use crate::entities::{
     user,
 };
 use crate::error::{AppError, AppResult};
+use crate::services::ledger::daily::{self, FlowKey};
 use crate::services::ledger::summary::INGOT_MATERIAL;
 
 /// What a report covers: days `from` to `to`, both included, and optional filters.
@@ -349,20 +350,8 @@ fn share_bp(part: i64, whole: i64) -> i64 {
     }
 }
 
-/// An item with what the filters need.
-#[derive(Debug, Clone, FromQueryResult)]
-struct ItemRow {
-    id: Uuid,
-    kind_id: Uuid,
-    weee_category: i16,
-    gross_mass_g: i64,
-    quantity: i32,
-    state: String,
-    collection_id: Uuid,
-    partner_id: Uuid,
-}
-
-/// One movement of an operation in the period, with both ends.
+/// One movement of an operation in the period, with both ends: read only for the few
+/// operations the daily flows do not describe alone (pours by collection, steps with a reason).
 #[derive(Debug, Clone, FromQueryResult)]
 struct MoveRow {
     operation_id: Uuid,
@@ -374,51 +363,18 @@ struct MoveRow {
     mass_g: i64,
     /// Grams by collection id.
     parts: serde_json::Value,
-    from_id: Uuid,
     from_kind: String,
     from_account: Option<String>,
-    to_kind: String,
     to_account: Option<String>,
     to_material: Option<Uuid>,
-    /// When the source is an item: its kind, collection and partner.
-    item_kind_id: Option<Uuid>,
-    item_collection_id: Option<Uuid>,
-    item_partner_id: Option<Uuid>,
 }
 
-async fn items_received(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<Vec<ItemRow>> {
-    let mut query = Query::select();
-    query
-        .columns([
-            (item::Entity, item::Column::Id),
-            (item::Entity, item::Column::KindId),
-            (item::Entity, item::Column::WeeeCategory),
-            (item::Entity, item::Column::GrossMassG),
-            (item::Entity, item::Column::Quantity),
-            (item::Entity, item::Column::State),
-            (item::Entity, item::Column::CollectionId),
-        ])
-        .column((collection::Entity, collection::Column::PartnerId))
-        .from(item::Entity)
-        .inner_join(
-            collection::Entity,
-            Expr::col((collection::Entity, collection::Column::Id))
-                .equals((item::Entity, item::Column::CollectionId)),
-        )
-        .and_where(Expr::col((collection::Entity, collection::Column::ReceivedOn)).gte(scope.from))
-        .and_where(Expr::col((collection::Entity, collection::Column::ReceivedOn)).lte(scope.to));
-    let statement = conn.get_database_backend().build(&query);
-    Ok(ItemRow::find_by_statement(statement)
-        .all(conn)
-        .await?
-        .into_iter()
-        .filter(|i| {
-            scope.equipment_passes(Some(i.partner_id), Some(i.collection_id), Some(i.kind_id))
-        })
-        .collect())
-}
-
-async fn movements_in(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<Vec<MoveRow>> {
+/// The movements of the period's operations that meet `only` (a condition on `operations`).
+async fn movements_in(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    only: sea_orm::sea_query::SimpleExpr,
+) -> AppResult<Vec<MoveRow>> {
     let from = Alias::new("hf");
     let to = Alias::new("ht");
     let mut query = Query::select();
@@ -440,20 +396,12 @@ async fn movements_in(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<V
         .column((movement::Entity, movement::Column::MassG))
         .column((movement::Entity, movement::Column::Parts))
         .expr_as(
-            Expr::col((from.clone(), holder::Column::Id)),
-            Alias::new("from_id"),
-        )
-        .expr_as(
             Expr::col((from.clone(), holder::Column::Kind)),
             Alias::new("from_kind"),
         )
         .expr_as(
             Expr::col((from.clone(), holder::Column::Account)),
             Alias::new("from_account"),
-        )
-        .expr_as(
-            Expr::col((to.clone(), holder::Column::Kind)),
-            Alias::new("to_kind"),
         )
         .expr_as(
             Expr::col((to.clone(), holder::Column::Account)),
@@ -463,33 +411,11 @@ async fn movements_in(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<V
             Expr::col((to.clone(), holder::Column::MaterialId)),
             Alias::new("to_material"),
         )
-        .expr_as(
-            Expr::col((item::Entity, item::Column::KindId)),
-            Alias::new("item_kind_id"),
-        )
-        .expr_as(
-            Expr::col((item::Entity, item::Column::CollectionId)),
-            Alias::new("item_collection_id"),
-        )
-        .expr_as(
-            Expr::col((collection::Entity, collection::Column::PartnerId)),
-            Alias::new("item_partner_id"),
-        )
-        .from(movement::Entity)
+        .from(operation::Entity)
         .inner_join(
-            operation::Entity,
+            movement::Entity,
             Expr::col((operation::Entity, operation::Column::Id))
                 .equals((movement::Entity, movement::Column::OperationId)),
-        )
-        .left_join(
-            item::Entity,
-            Expr::col((item::Entity, item::Column::Id))
-                .equals((movement::Entity, movement::Column::FromHolderId)),
-        )
-        .left_join(
-            collection::Entity,
-            Expr::col((collection::Entity, collection::Column::Id))
-                .equals((item::Entity, item::Column::CollectionId)),
         )
         .join_as(
             sea_orm::sea_query::JoinType::InnerJoin,
@@ -505,9 +431,9 @@ async fn movements_in(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<V
             Expr::col((to.clone(), holder::Column::Id))
                 .equals((movement::Entity, movement::Column::ToHolderId)),
         )
+        .and_where(only)
         .and_where(Expr::col((operation::Entity, operation::Column::At)).gte(scope.start()))
-        .and_where(Expr::col((operation::Entity, operation::Column::At)).lt(scope.end()))
-        .and_where(Expr::col((operation::Entity, operation::Column::Kind)).ne("intake"));
+        .and_where(Expr::col((operation::Entity, operation::Column::At)).lt(scope.end()));
     let statement = conn.get_database_backend().build(&query);
     Ok(MoveRow::find_by_statement(statement).all(conn).await?)
 }
@@ -519,12 +445,97 @@ fn is_account(account: &Option<String>, wanted: Account) -> bool {
         .is_some_and(|a| a == wanted)
 }
 
+/// A weighed step's input, process loss and weighing variance, by the accounts it touches.
+fn weighing(
+    from_account: &Option<String>,
+    to_account: &Option<String>,
+    mass_g: i64,
+) -> (i64, i64, i64) {
+    if is_account(to_account, Account::ProcessLoss) {
+        (mass_g, mass_g, 0)
+    } else if is_account(to_account, Account::WeighingVariance) {
+        (mass_g, 0, mass_g)
+    } else if is_account(from_account, Account::WeighingVariance) {
+        (0, 0, -mass_g)
+    } else {
+        (mass_g, 0, 0)
+    }
+}
+
+/// Operation kinds whose outputs are weighed against their input.
+const WEIGHED: [&str; 4] = ["dismantle", "transfer", "reweigh", "pour"];
+
 /// "desktop_pc" → [("FE-STEEL", 70), …] from the kinds' `typical_fractions`.
 fn typical_split(text: &str) -> Vec<(String, i64)> {
     text.split(';')
         .filter_map(|part| part.split_once(':'))
         .filter_map(|(code, pct)| Some((code.trim().to_string(), pct.trim().parse().ok()?)))
         .collect()
+}
+
+/// The items received in the period that pass the equipment filters, counted by kind,
+/// WEEE category and state (from the `items_intake` index alone).
+#[derive(Debug, Clone, FromQueryResult)]
+struct IntakeRow {
+    kind_id: Uuid,
+    weee_category: i16,
+    state: String,
+    items: i64,
+    mass_g: i64,
+}
+
+async fn intake_in(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<Vec<IntakeRow>> {
+    let mut query = Query::select();
+    query
+        .columns([
+            (item::Entity, item::Column::KindId),
+            (item::Entity, item::Column::WeeeCategory),
+            (item::Entity, item::Column::State),
+        ])
+        .expr_as(
+            Expr::cust("CAST(SUM(items.quantity) AS BIGINT)"),
+            Alias::new("items"),
+        )
+        .expr_as(
+            Expr::cust("CAST(SUM(items.gross_mass_g) AS BIGINT)"),
+            Alias::new("mass_g"),
+        )
+        .from(collection::Entity)
+        .inner_join(
+            item::Entity,
+            Expr::col((item::Entity, item::Column::CollectionId))
+                .equals((collection::Entity, collection::Column::Id)),
+        )
+        .and_where(Expr::col((collection::Entity, collection::Column::ReceivedOn)).gte(scope.from))
+        .and_where(Expr::col((collection::Entity, collection::Column::ReceivedOn)).lte(scope.to))
+        .group_by_columns([
+            (item::Entity, item::Column::KindId),
+            (item::Entity, item::Column::WeeeCategory),
+            (item::Entity, item::Column::State),
+        ]);
+    if let Some(partner) = scope.partner_id {
+        query.and_where(Expr::col((collection::Entity, collection::Column::PartnerId)).eq(partner));
+    }
+    if let Some(id) = scope.collection_id {
+        query.and_where(Expr::col((collection::Entity, collection::Column::Id)).eq(id));
+    }
+    if let Some(kind) = scope.kind_id {
+        query.and_where(Expr::col((item::Entity, item::Column::KindId)).eq(kind));
+    }
+    let statement = conn.get_database_backend().build(&query);
+    Ok(IntakeRow::find_by_statement(statement).all(conn).await?)
+}
+
+/// Each collection's partner (the daily flows name the collection of an item source).
+async fn partners_of_collections(conn: &impl ConnectionTrait) -> AppResult<HashMap<Uuid, Uuid>> {
+    Ok(collection::Entity::find()
+        .select_only()
+        .columns([collection::Column::Id, collection::Column::PartnerId])
+        .into_tuple::<(Uuid, Uuid)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 pub async fn yields(
@@ -548,7 +559,7 @@ pub async fn yields(
     let kind_name = |k: &equipment_kind::Model| lang.name(&k.name_en, &k.name_fr).to_string();
 
     // Intake and its fate: the items received in the period.
-    let received = items_received(conn, scope).await?;
+    let received = intake_in(conn, scope).await?;
     let mut intake: BTreeMap<(String, i64), (String, i64, i64)> = BTreeMap::new();
     let mut fates: BTreeMap<&'static str, (i64, i64)> = BTreeMap::new();
     for found in &received {
@@ -559,8 +570,8 @@ pub async fn yields(
                 i64::from(found.weee_category),
             ))
             .or_insert_with(|| (kind.map(&kind_name).unwrap_or_default(), 0, 0));
-        entry.1 += i64::from(found.quantity);
-        entry.2 += found.gross_mass_g;
+        entry.1 += found.items;
+        entry.2 += found.mass_g;
         let fate = match found.state.as_str() {
             "reused" => "reused",
             "dismantled" => "dismantled",
@@ -568,10 +579,10 @@ pub async fn yields(
             _ => "in_process",
         };
         let bucket = fates.entry(fate).or_default();
-        bucket.0 += i64::from(found.quantity);
-        bucket.1 += found.gross_mass_g;
+        bucket.0 += found.items;
+        bucket.1 += found.mass_g;
     }
-    let intake_g: i64 = received.iter().map(|i| i.gross_mass_g).sum();
+    let intake_g: i64 = received.iter().map(|i| i.mass_g).sum();
     let intake: Vec<IntakeLine> = intake
         .into_iter()
         .map(
@@ -597,18 +608,16 @@ pub async fn yields(
         })
         .collect();
 
-    // The period's operations, movement by movement.
-    let moves = movements_in(conn, scope).await?;
-    // Kind, collection and partner of each dismantled item, read with its movements.
-    let item_meta: HashMap<Uuid, (Uuid, Uuid, Uuid)> = moves
-        .iter()
-        .filter_map(|m| {
-            Some((
-                m.from_id,
-                (m.item_kind_id?, m.item_collection_id?, m.item_partner_id?),
-            ))
-        })
-        .collect();
+    // The period's movements, summed by day and by what the report tells apart.
+    let flows = daily::read(
+        conn,
+        daily::Period {
+            days: Some((scope.from, scope.to)),
+            collections: None,
+        },
+    )
+    .await?;
+    let partner_of = partners_of_collections(conn).await?;
     let stations: HashMap<Uuid, station::Model> = station::Entity::find()
         .all(conn)
         .await?
@@ -621,39 +630,38 @@ pub async fn yields(
         .into_iter()
         .map(|u| (u.id, u.display_name))
         .collect();
+    let partner_of_flow = |f: &FlowKey| f.collection_id.and_then(|c| partner_of.get(&c)).copied();
 
     // Recovery: dismantlings of items that pass the equipment filters, by work filters.
-    let dismantle_passes = |m: &MoveRow| {
-        m.op_kind == "dismantle"
-            && m.from_kind == "item"
-            && scope.work_passes(m.station_id, m.actor_id)
-            && item_meta
-                .get(&m.from_id)
-                .is_some_and(|(kind, collection, partner)| {
-                    scope.equipment_passes(Some(*partner), Some(*collection), Some(*kind))
-                })
+    let dismantle_passes = |f: &FlowKey| {
+        f.op_kind == "dismantle"
+            && f.from_kind == "item"
+            && scope.work_passes(f.station_id, f.actor_id)
+            && f.item_kind_id.is_some()
+            && scope.equipment_passes(partner_of_flow(f), f.collection_id, f.item_kind_id)
     };
     let mut dismantled_g = 0;
     let mut by_material: BTreeMap<Uuid, i64> = BTreeMap::new();
     let mut input_by_kind: HashMap<Uuid, i64> = HashMap::new();
     let mut copper_recovered = 0;
     let mut copper_by_partner: BTreeMap<Uuid, (i64, i64)> = BTreeMap::new();
-    for m in moves.iter().filter(|m| dismantle_passes(m)) {
-        dismantled_g += m.mass_g;
-        if let Some((kind, _, _)) = item_meta.get(&m.from_id) {
-            *input_by_kind.entry(*kind).or_default() += m.mass_g;
+    for flow in flows.iter().filter(|f| dismantle_passes(&f.key)) {
+        let (f, mass_g) = (&flow.key, flow.sum.mass_g);
+        dismantled_g += mass_g;
+        if let Some(kind) = f.item_kind_id {
+            *input_by_kind.entry(kind).or_default() += mass_g;
         }
-        if m.to_kind == "lot"
-            && let Some(material_id) = m.to_material
+        if f.to_kind == "lot"
+            && let Some(material_id) = f.to_material_id
         {
-            *by_material.entry(material_id).or_default() += m.mass_g;
+            *by_material.entry(material_id).or_default() += mass_g;
             if materials
                 .get(&material_id)
                 .is_some_and(|mat| mat.family == "copper")
             {
-                copper_recovered += m.mass_g;
-                if let Some((_, _, partner)) = item_meta.get(&m.from_id) {
-                    copper_by_partner.entry(*partner).or_default().0 += m.mass_g;
+                copper_recovered += mass_g;
+                if let Some(partner) = partner_of_flow(f) {
+                    copper_by_partner.entry(partner).or_default().0 += mass_g;
                 }
             }
         }
@@ -689,33 +697,37 @@ pub async fn yields(
         .filter(|m| m.code == INGOT_MATERIAL)
         .map(|m| m.id)
         .collect();
+    let is_ingot = |material: Option<Uuid>| material.is_some_and(|id| ingot_material.contains(&id));
     let mut charged_g = 0;
     let mut ingot_g = 0;
-    let mut pours: Vec<&MoveRow> = Vec::new();
-    for m in &moves {
-        if m.op_kind == "charge"
-            && m.to_kind == "melt"
-            && scope.work_passes(m.station_id, m.actor_id)
+    for flow in &flows {
+        let f = &flow.key;
+        if f.op_kind == "charge"
+            && f.to_kind == "melt"
+            && scope.work_passes(f.station_id, f.actor_id)
         {
-            charged_g += m.mass_g;
+            charged_g += flow.sum.mass_g;
         }
-        if m.op_kind == "pour"
-            && m.from_kind == "melt"
-            && m.to_material.is_some_and(|id| ingot_material.contains(&id))
-            && scope.work_passes(m.station_id, m.actor_id)
+        if f.op_kind == "pour"
+            && f.from_kind == "melt"
+            && is_ingot(f.to_material_id)
+            && scope.work_passes(f.station_id, f.actor_id)
         {
-            ingot_g += m.mass_g;
-            pours.push(m);
+            ingot_g += flow.sum.mass_g;
         }
     }
     // Ingot by whose equipment it came from: the pour movements' parts, by collection.
-    let partner_of: HashMap<Uuid, Uuid> = collection::Entity::find()
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.partner_id))
-        .collect();
-    for m in pours {
+    let pours = movements_in(
+        conn,
+        scope,
+        Expr::col((operation::Entity, operation::Column::Kind)).eq("pour"),
+    )
+    .await?;
+    for m in pours.iter().filter(|m| {
+        m.from_kind == "melt"
+            && is_ingot(m.to_material)
+            && scope.work_passes(m.station_id, m.actor_id)
+    }) {
         for (collection_id, grams) in crate::services::ledger::parts_of_json(&m.parts) {
             if let Some(partner) = partner_of.get(&collection_id)
                 && scope.partner_id.is_none_or(|p| p == *partner)
@@ -782,54 +794,55 @@ pub async fn yields(
     };
 
     // Losses and weighing variance, by station kind and by apprentice.
-    let mut by_kind: BTreeMap<String, LossLine> = BTreeMap::new();
-    let mut by_person: BTreeMap<(String, String), LossLine> = BTreeMap::new();
-    let mut per_operation: BTreeMap<Uuid, (i64, &MoveRow)> = BTreeMap::new();
-    let weighed = ["dismantle", "transfer", "reweigh", "pour"];
-    for m in moves.iter().filter(|m| {
-        weighed.contains(&m.op_kind.as_str()) && scope.work_passes(m.station_id, m.actor_id)
-    }) {
-        let station_kind = m
-            .station_id
+    let station_kind_of = |station: Option<Uuid>| {
+        station
             .and_then(|id| stations.get(&id))
-            .map_or_else(|| "office".to_string(), |s| s.kind.clone());
-        let person = m
-            .actor_id
+            .map_or_else(|| "office".to_string(), |s| s.kind.clone())
+    };
+    let person_of = |actor: Option<Uuid>| {
+        actor
             .and_then(|id| people.get(&id))
             .cloned()
-            .unwrap_or_default();
-        let (input, loss, variance) = if is_account(&m.to_account, Account::ProcessLoss) {
-            (m.mass_g, m.mass_g, 0)
-        } else if is_account(&m.to_account, Account::WeighingVariance) {
-            (m.mass_g, 0, m.mass_g)
-        } else if is_account(&m.from_account, Account::WeighingVariance) {
-            (0, 0, -m.mass_g)
-        } else {
-            (m.mass_g, 0, 0)
-        };
-        let kind_line = by_kind
+            .unwrap_or_default()
+    };
+    let mut by_kind: BTreeMap<String, LossLine> = BTreeMap::new();
+    let mut by_person: BTreeMap<(String, String), LossLine> = BTreeMap::new();
+    for flow in flows.iter().filter(|f| {
+        WEIGHED.contains(&f.key.op_kind.as_str())
+            && scope.work_passes(f.key.station_id, f.key.actor_id)
+    }) {
+        let f = &flow.key;
+        let station_kind = station_kind_of(f.station_id);
+        let person = person_of(f.actor_id);
+        let (input, loss, variance) = weighing(&f.from_account, &f.to_account, flow.sum.mass_g);
+        by_kind
             .entry(station_kind.clone())
-            .or_insert_with(|| LossLine::new(station_kind.clone(), None));
-        kind_line.add(input, loss, variance);
+            .or_insert_with(|| LossLine::new(station_kind.clone(), None))
+            .add(input, loss, variance);
         by_person
             .entry((person.clone(), station_kind.clone()))
             .or_insert_with(|| LossLine::new(person, Some(station_kind)))
             .add(input, loss, variance);
-        let entry = per_operation.entry(m.operation_id).or_insert((0, m));
-        entry.0 += loss + variance;
+    }
+    // Steps a supervisor let through with a reason: read movement by movement.
+    let reasoned = movements_in(
+        conn,
+        scope,
+        Expr::col((operation::Entity, operation::Column::Reason)).is_not_null(),
+    )
+    .await?;
+    let mut per_operation: BTreeMap<Uuid, (i64, &MoveRow)> = BTreeMap::new();
+    for m in reasoned.iter().filter(|m| {
+        WEIGHED.contains(&m.op_kind.as_str()) && scope.work_passes(m.station_id, m.actor_id)
+    }) {
+        let (_, loss, variance) = weighing(&m.from_account, &m.to_account, m.mass_g);
+        per_operation.entry(m.operation_id).or_insert((0, m)).0 += loss + variance;
     }
     let mut outliers = Vec::new();
     for (lost, m) in per_operation.values() {
         let Some(reason) = &m.reason else { continue };
-        let station_kind = m
-            .station_id
-            .and_then(|id| stations.get(&id))
-            .map_or_else(|| "office".to_string(), |s| s.kind.clone());
-        let person = m
-            .actor_id
-            .and_then(|id| people.get(&id))
-            .cloned()
-            .unwrap_or_default();
+        let station_kind = station_kind_of(m.station_id);
+        let person = person_of(m.actor_id);
         if let Some(line) = by_kind.get_mut(&station_kind) {
             line.overrides += 1;
         }
@@ -872,133 +885,130 @@ pub async fn yields(
         stock: stock(conn, &materials, &stations, lang).await?,
         throughput: throughput(conn, scope, &stations).await?,
         apprentices: apprentices(conn, scope, &people).await?,
-        mass_balance: mass_balance(conn, scope, &received, &kinds, &materials, lang).await?,
+        mass_balance: mass_balance(conn, scope, &partner_of, &kinds, &materials, lang).await?,
     })
 }
 
-/// Where the items received went, from the ledger: each kind's mass reused, shipped whole,
-/// dismantled or still in the items; what dismantling gave, by material family, and lost.
-/// The ids of the items received in the period (the equipment filters apply afterwards).
-fn received_ids(scope: &Scope) -> sea_orm::sea_query::SelectStatement {
+/// The collections received in the period (the equipment filters apply afterwards).
+fn received_collections(scope: &Scope) -> sea_orm::sea_query::SelectStatement {
     Query::select()
-        .column((item::Entity, item::Column::Id))
-        .from(item::Entity)
-        .inner_join(
-            collection::Entity,
-            Expr::col((collection::Entity, collection::Column::Id))
-                .equals((item::Entity, item::Column::CollectionId)),
-        )
+        .column((collection::Entity, collection::Column::Id))
+        .from(collection::Entity)
         .and_where(Expr::col((collection::Entity, collection::Column::ReceivedOn)).gte(scope.from))
         .and_where(Expr::col((collection::Entity, collection::Column::ReceivedOn)).lte(scope.to))
         .to_owned()
 }
 
+/// Where the items received in the period went, from the ledger: each kind's mass reused,
+/// shipped whole, dismantled or still in the items; what dismantling gave, by material
+/// family, and lost.
 async fn mass_balance(
     conn: &impl ConnectionTrait,
     scope: &Scope,
-    received: &[ItemRow],
+    partner_of: &HashMap<Uuid, Uuid>,
     kinds: &HashMap<Uuid, equipment_kind::Model>,
     materials: &HashMap<Uuid, material::Model>,
     lang: crate::i18n::Lang,
 ) -> AppResult<MassBalance> {
-    let kind_of: HashMap<Uuid, Uuid> = received.iter().map(|i| (i.id, i.kind_id)).collect();
     let kind_label = |id: &Uuid| {
         kinds.get(id).map_or_else(String::new, |k| {
             lang.name(&k.name_en, &k.name_fr).to_string()
         })
+    };
+    let passes = |kind: Uuid, collection: Uuid| {
+        scope.equipment_passes(
+            partner_of.get(&collection).copied(),
+            Some(collection),
+            Some(kind),
+        )
     };
     let fate_label = |fate: &str| lang.t(&format!("reports.fate.{fate}")).to_string();
     let losses = lang.t("reports.loss").to_string();
     let mut flows: BTreeMap<(String, String), i64> = BTreeMap::new();
     let mut kind_names: Vec<String> = Vec::new();
     let mut families: Vec<String> = Vec::new();
-    let to = Alias::new("ht");
-    let mut query = Query::select();
-    query
-        .column((movement::Entity, movement::Column::FromHolderId))
-        .column((movement::Entity, movement::Column::MassG))
-        .expr_as(
-            Expr::col((operation::Entity, operation::Column::Kind)),
-            Alias::new("op_kind"),
-        )
-        .expr_as(
-            Expr::col((to.clone(), holder::Column::Kind)),
-            Alias::new("to_kind"),
-        )
-        .expr_as(
-            Expr::col((to.clone(), holder::Column::MaterialId)),
-            Alias::new("to_material"),
-        )
-        .from(movement::Entity)
-        .inner_join(
-            operation::Entity,
-            Expr::col((operation::Entity, operation::Column::Id))
-                .equals((movement::Entity, movement::Column::OperationId)),
-        )
-        .join_as(
-            sea_orm::sea_query::JoinType::InnerJoin,
-            holder::Entity,
-            to.clone(),
-            Expr::col((to.clone(), holder::Column::Id))
-                .equals((movement::Entity, movement::Column::ToHolderId)),
-        )
-        .and_where(
-            Expr::col((movement::Entity, movement::Column::FromHolderId))
-                .in_subquery(received_ids(scope)),
-        );
-    #[derive(FromQueryResult)]
-    struct Out {
-        from_holder_id: Uuid,
-        mass_g: i64,
-        op_kind: String,
-        to_kind: String,
-        to_material: Option<Uuid>,
-    }
-    let statement = conn.get_database_backend().build(&query);
-    for out in Out::find_by_statement(statement).all(conn).await? {
-        let Some(kind_id) = kind_of.get(&out.from_holder_id) else {
+    let out_of_received = daily::read(
+        conn,
+        daily::Period {
+            days: None,
+            collections: Some(received_collections(scope)),
+        },
+    )
+    .await?;
+    for out in out_of_received {
+        let (Some(kind_id), Some(collection_id)) = (out.key.item_kind_id, out.key.collection_id)
+        else {
             continue;
         };
-        let kind = kind_label(kind_id);
-        let fate = match out.op_kind.as_str() {
+        if !passes(kind_id, collection_id) {
+            continue;
+        }
+        let kind = kind_label(&kind_id);
+        let fate = match out.key.op_kind.as_str() {
             "reuse" => "reused",
             "ship" => "shipped_whole",
             "dismantle" => "dismantled",
             // Corrections and the like: still counted where the item is now.
             _ => continue,
         };
-        *flows.entry((kind.clone(), fate_label(fate))).or_default() += out.mass_g;
+        *flows.entry((kind.clone(), fate_label(fate))).or_default() += out.sum.mass_g;
         if !kind_names.contains(&kind) {
             kind_names.push(kind);
         }
         if fate == "dismantled" {
             let family = match (
-                out.to_kind.as_str(),
-                out.to_material.and_then(|m| materials.get(&m)),
+                out.key.to_kind.as_str(),
+                out.key.to_material_id.and_then(|m| materials.get(&m)),
             ) {
                 ("lot", Some(found)) => lang.t(&format!("family.{}", found.family)).to_string(),
                 _ => losses.clone(),
             };
-            *flows.entry((fate_label(fate), family.clone())).or_default() += out.mass_g;
+            *flows.entry((fate_label(fate), family.clone())).or_default() += out.sum.mass_g;
             if !families.contains(&family) {
                 families.push(family);
             }
         }
     }
-    for still in holder::Entity::find()
-        .filter(holder::Column::Id.in_subquery(received_ids(scope)))
-        .filter(holder::Column::BalanceG.gt(0))
-        .all(conn)
-        .await?
+    // What the received items still hold (the `holders_items_holding` index).
+    let mut query = Query::select();
+    query
+        .column((item::Entity, item::Column::KindId))
+        .column((item::Entity, item::Column::CollectionId))
+        .column((holder::Entity, holder::Column::BalanceG))
+        .from(holder::Entity)
+        .inner_join(
+            item::Entity,
+            Expr::col((item::Entity, item::Column::Id))
+                .equals((holder::Entity, holder::Column::Id)),
+        )
+        .and_where(Expr::col((holder::Entity, holder::Column::Kind)).eq("item"))
+        .and_where(Expr::col((holder::Entity, holder::Column::BalanceG)).gt(0))
+        .and_where(
+            Expr::col((item::Entity, item::Column::CollectionId))
+                .in_subquery(received_collections(scope)),
+        );
+    #[derive(FromQueryResult)]
+    struct Holding {
+        kind_id: Uuid,
+        collection_id: Uuid,
+        balance_g: i64,
+    }
+    let statement = conn.get_database_backend().build(&query);
+    for Holding {
+        kind_id,
+        collection_id,
+        balance_g,
+    } in Holding::find_by_statement(statement).all(conn).await?
     {
-        if let Some(kind_id) = kind_of.get(&still.id) {
-            let kind = kind_label(kind_id);
-            *flows
-                .entry((kind.clone(), fate_label("in_process")))
-                .or_default() += still.balance_g;
-            if !kind_names.contains(&kind) {
-                kind_names.push(kind);
-            }
+        if !passes(kind_id, collection_id) {
+            continue;
+        }
+        let kind = kind_label(&kind_id);
+        *flows
+            .entry((kind.clone(), fate_label("in_process")))
+            .or_default() += balance_g;
+        if !kind_names.contains(&kind) {
+            kind_names.push(kind);
         }
     }
     kind_names.sort();
@@ -1530,15 +1540,6 @@ pub async fn monthly(
     for _ in 1..Ord::max(months, 1) {
         first = month_before(first);
     }
-    let scope = Scope {
-        from: first,
-        to: last_day,
-        partner_id: None,
-        collection_id: None,
-        kind_id: None,
-        station_id: None,
-        apprentice_id: None,
-    };
     let month_of = |day: NaiveDate| format!("{:04}-{:02}", day.year(), day.month());
     let mut lines: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     let mut cursor = first;
@@ -1554,7 +1555,11 @@ pub async fn monthly(
     let mut query = Query::select();
     query
         .column((collection::Entity, collection::Column::ReceivedOn))
-        .column((item::Entity, item::Column::GrossMassG))
+        .expr_as(
+            Expr::cust("CAST(SUM(items.gross_mass_g) AS BIGINT)"),
+            Alias::new("gross_mass_g"),
+        )
+        .group_by_col((collection::Entity, collection::Column::ReceivedOn))
         .from(item::Entity)
         .inner_join(
             collection::Entity,
@@ -1576,12 +1581,23 @@ pub async fn monthly(
         .into_iter()
         .map(|m| m.id)
         .collect();
-    for m in movements_in(conn, &scope).await? {
-        if m.op_kind == "pour"
-            && m.to_material.is_some_and(|id| ingot.contains(&id))
-            && let Some(line) = lines.get_mut(&month_of(m.at.date_naive()))
+    let flows = daily::read(
+        conn,
+        daily::Period {
+            days: Some((first, last_day)),
+            collections: None,
+        },
+    )
+    .await?;
+    for flow in flows {
+        if flow.key.op_kind == "pour"
+            && flow
+                .key
+                .to_material_id
+                .is_some_and(|id| ingot.contains(&id))
+            && let Some(line) = lines.get_mut(&month_of(flow.key.day))
         {
-            line.1 += m.mass_g;
+            line.1 += flow.sum.mass_g;
         }
     }
     Ok(lines

@@ -727,6 +727,37 @@ async fn the_ledger_check_names_a_tampered_balance() {
         "{:#?}",
         report.differences
     );
+    // The daily flows the reports read are summed afresh from the movements and compared.
+    let flows = |report: &ledger::check::CheckReport| {
+        report
+            .differences
+            .iter()
+            .filter(|d| d.starts_with("daily flows"))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(flows(&report), Vec::<String>::new());
+    app.db
+        .execute_unprepared("UPDATE flow_days SET mass_g = mass_g - 5")
+        .await
+        .unwrap();
+    let report = ledger::check::check(&app.db).await.unwrap();
+    let named = flows(&report);
+    assert_eq!(named.len(), 1, "{named:#?}");
+    assert!(
+        named[0].contains("intake") && named[0].contains("4495 g") && named[0].contains("4500 g"),
+        "{named:#?}"
+    );
+    app.db
+        .execute_unprepared("DELETE FROM flow_days")
+        .await
+        .unwrap();
+    let report = ledger::check::check(&app.db).await.unwrap();
+    let named = flows(&report);
+    assert!(
+        named.len() == 1 && named[0].contains("none stored"),
+        "{named:#?}"
+    );
 }
 
 #[tokio::test]

@@ -136,6 +136,9 @@ pub async fn check(conn: &impl ConnectionTrait) -> AppResult<CheckReport> {
         }
     }
     states_match_balances(conn, &holders, &mut report).await?;
+    report
+        .differences
+        .extend(super::daily::differences(conn).await?);
     if report.sum_g != 0 {
         report.differences.push(format!(
             "the ledger does not sum to zero: {} g",

@@ -2,6 +2,7 @@
 //! event, keeping balances and compositions in step, and corrections.
 
 pub mod check;
+pub mod daily;
 pub mod holders;
 pub mod summary;
 pub mod trace;
@@ -238,6 +239,16 @@ pub async fn post_in(txn: &DatabaseTransaction, new: NewOperation) -> AppResult<
         parts: Set(m.parts.clone()),
     });
     movement::Entity::insert_many(rows).exec(txn).await?;
+    daily::add(
+        txn,
+        &operation.kind,
+        operation.at,
+        operation.station_id,
+        operation.actor_id,
+        &posted,
+        &loaded,
+    )
+    .await?;
 
     // Every touched balance in one statement: `balance_g + CASE id WHEN … THEN Δ … END`.
     let deltas: Vec<(HolderId, i64)> = states
