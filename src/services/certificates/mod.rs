@@ -722,15 +722,20 @@ pub async fn ready(conn: &impl ConnectionTrait, limit: usize) -> AppResult<Vec<R
             ),
         )
         .to_owned();
-    // Collections with an item not yet in an end state cannot be ready: left out in SQL.
+    // Collections with an item not yet in an end state cannot be ready: left out in SQL. The
+    // states are named rather than excluded, so the `items_state` index finds the few.
+    use crate::domain::lifecycle::ItemState;
     let unfinished = sea_orm::sea_query::Query::select()
         .column(crate::entities::item::Column::CollectionId)
         .from(crate::entities::item::Entity)
-        .and_where(Expr::col(crate::entities::item::Column::State).is_not_in([
-            "reused",
-            "dismantled",
-            "shipped_whole",
-        ]))
+        .and_where(
+            Expr::col(crate::entities::item::Column::State).is_in(
+                ItemState::ALL
+                    .iter()
+                    .filter(|state| !state.is_final())
+                    .map(|state| state.as_str()),
+            ),
+        )
         .to_owned();
     let candidates = collection::Entity::find()
         .filter(collection::Column::State.eq("closed"))
