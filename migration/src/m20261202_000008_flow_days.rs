@@ -1,16 +1,23 @@
 //! Daily flows: the ledger's movements summed per UTC day and per everything the supervisors'
 //! reports tell apart (operation kind, station, person, both ends' kinds and accounts, the
 //! destination's material, and the kind and collection of an item source). Posting an
-//! operation adds its movements here in the same transaction, so a month's report reads a few
-//! thousand rows instead of every movement, and `ledger check` recomputes the table from the
-//! movements to prove it has not drifted. Absent ids are the nil uuid and absent accounts the
-//! empty string, so the whole row key is NOT NULL and one primary key serves every upsert.
+//! operation adds its movements here in the same transaction, and `ledger check` sums the
+//! movements afresh to prove nothing has drifted. Three tables of one shape:
+//!
+//! - `flow_days`: the detail, with the item source's collection;
+//! - `flow_day_totals`: the same without the collection (the collection column holds the
+//!   nil uuid), what a month's report reads: a few thousand rows, not 800,000 movements;
+//! - `intake_flows`: what left the items, by the day their collection was received (station
+//!   and person nil): where a period's intake went, for the mass-balance diagram.
+//!
+//! Absent ids are the nil uuid and absent accounts the empty string, so the whole row key is
+//! NOT NULL and one primary key serves every upsert on both databases.
 //!
 //! Also indexes for the reports: the items of a collection with what intake counts (read from
-//! the index alone), the items still holding mass, operations by kind and time, and the
-//! operations that carry a reason.
+//! the index alone), the items still holding mass, operations by kind and time, operations
+//! that carry a reason, and the detail by material and day (copper by partner).
 
-use crate::flow_days::summed_movements;
+use crate::flow_days::{summed_intake, summed_movements, summed_totals};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 use sea_orm_migration::sea_orm::DbBackend;
@@ -18,7 +25,7 @@ use sea_orm_migration::sea_orm::DbBackend;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum FlowDays {
     Table,
     Day,
@@ -63,28 +70,40 @@ impl MigrationTrait for Migration {
             FlowDays::ItemKindId,
             FlowDays::CollectionId,
         ];
-        let mut primary_key = Index::create();
-        for column in key {
-            primary_key.col(column);
+        for table in TABLES {
+            let mut primary_key = Index::create();
+            for column in key {
+                primary_key.col(column);
+            }
+            manager
+                .create_table(
+                    Table::create()
+                        .table(Alias::new(table))
+                        .col(date(FlowDays::Day))
+                        .col(string(FlowDays::OpKind))
+                        .col(uuid(FlowDays::StationId))
+                        .col(uuid(FlowDays::ActorId))
+                        .col(string(FlowDays::FromKind))
+                        .col(string(FlowDays::FromAccount))
+                        .col(string(FlowDays::ToKind))
+                        .col(string(FlowDays::ToAccount))
+                        .col(uuid(FlowDays::ToMaterialId))
+                        .col(uuid(FlowDays::ItemKindId))
+                        .col(uuid(FlowDays::CollectionId))
+                        .col(big_integer(FlowDays::MassG))
+                        .col(big_integer(FlowDays::Movements))
+                        .primary_key(&mut primary_key)
+                        .to_owned(),
+                )
+                .await?;
         }
         manager
-            .create_table(
-                Table::create()
+            .create_index(
+                Index::create()
+                    .name("flow_days_material_day")
                     .table(FlowDays::Table)
-                    .col(date(FlowDays::Day))
-                    .col(string(FlowDays::OpKind))
-                    .col(uuid(FlowDays::StationId))
-                    .col(uuid(FlowDays::ActorId))
-                    .col(string(FlowDays::FromKind))
-                    .col(string(FlowDays::FromAccount))
-                    .col(string(FlowDays::ToKind))
-                    .col(string(FlowDays::ToAccount))
-                    .col(uuid(FlowDays::ToMaterialId))
-                    .col(uuid(FlowDays::ItemKindId))
-                    .col(uuid(FlowDays::CollectionId))
-                    .col(big_integer(FlowDays::MassG))
-                    .col(big_integer(FlowDays::Movements))
-                    .primary_key(&mut primary_key)
+                    .col(FlowDays::ToMaterialId)
+                    .col(FlowDays::Day)
                     .to_owned(),
             )
             .await?;
@@ -124,17 +143,32 @@ impl MigrationTrait for Migration {
             "CREATE INDEX operations_with_reason ON operations (at) WHERE reason IS NOT NULL",
         )
         .await?;
-        db.execute_unprepared(&backfill(manager.get_database_backend()))
-            .await?;
+        for statement in backfill(manager.get_database_backend()) {
+            db.execute_unprepared(&statement).await?;
+        }
         Ok(())
     }
 }
 
-/// Every movement so far, summed the way posting sums it.
-fn backfill(backend: DbBackend) -> String {
-    format!(
-        "INSERT INTO flow_days (day, op_kind, station_id, actor_id, from_kind, from_account, \
-           to_kind, to_account, to_material_id, item_kind_id, collection_id, mass_g, movements) {}",
-        summed_movements(backend)
-    )
+const TABLES: [&str; 3] = ["flow_days", "flow_day_totals", "intake_flows"];
+
+/// Every movement so far, summed the way posting sums it: the detail from the movements, the
+/// other two from the detail.
+fn backfill(backend: DbBackend) -> [String; 3] {
+    let columns = "day, op_kind, station_id, actor_id, from_kind, from_account, to_kind, \
+                   to_account, to_material_id, item_kind_id, collection_id, mass_g, movements";
+    [
+        format!(
+            "INSERT INTO flow_days ({columns}) {}",
+            summed_movements(backend)
+        ),
+        format!(
+            "INSERT INTO flow_day_totals ({columns}) {}",
+            summed_totals(backend)
+        ),
+        format!(
+            "INSERT INTO intake_flows ({columns}) {}",
+            summed_intake(backend)
+        ),
+    ]
 }

@@ -131,6 +131,7 @@ pub async fn update(
     AppError::invalid_fields(errors)?;
     let txn = begin_write(db).await?;
     let found = find(&txn, reference).await?;
+    let before_received_on = found.received_on;
     let before = json!({ "received_on": found.received_on, "place": found.place, "reference": found.reference, "notes": found.notes });
     let mut changed: collection::ActiveModel = found.into();
     if let Some(day) = fields.received_on {
@@ -146,6 +147,13 @@ pub async fn update(
         changed.notes = Set(notes);
     }
     let updated = changed.update(&txn).await?;
+    crate::services::ledger::daily::move_reception(
+        &txn,
+        updated.id,
+        before_received_on,
+        updated.received_on,
+    )
+    .await?;
     events::record(
         &txn,
         NewEvent::new("collection.updated", actor_id)

@@ -22,7 +22,7 @@ use crate::entities::{
     user,
 };
 use crate::error::{AppError, AppResult};
-use crate::services::ledger::daily::{self, FlowKey};
+use crate::services::ledger::daily::{self, FlowKey, Table};
 use crate::services::ledger::summary::INGOT_MATERIAL;
 
 /// What a report covers: days `from` to `to`, both included, and optional filters.
@@ -68,18 +68,6 @@ impl Scope {
             .and_hms_opt(0, 0, 0)
             .unwrap_or_default()
             .and_utc()
-    }
-
-    /// Whether an item of this collection, partner and kind passes the equipment filters.
-    fn equipment_passes(
-        &self,
-        partner: Option<Uuid>,
-        collection: Option<Uuid>,
-        kind: Option<Uuid>,
-    ) -> bool {
-        self.partner_id.is_none_or(|p| partner == Some(p))
-            && self.collection_id.is_none_or(|c| collection == Some(c))
-            && self.kind_id.is_none_or(|k| kind == Some(k))
     }
 
     /// Whether work done at this station by this person passes the work filters.
@@ -526,15 +514,104 @@ async fn intake_in(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<Vec<
     Ok(IntakeRow::find_by_statement(statement).all(conn).await?)
 }
 
-/// Each collection's partner (the daily flows name the collection of an item source).
-async fn partners_of_collections(conn: &impl ConnectionTrait) -> AppResult<HashMap<Uuid, Uuid>> {
+/// These collections' partners.
+async fn partners_of(
+    conn: &impl ConnectionTrait,
+    collections: HashSet<Uuid>,
+) -> AppResult<HashMap<Uuid, Uuid>> {
+    if collections.is_empty() {
+        return Ok(HashMap::new());
+    }
     Ok(collection::Entity::find()
         .select_only()
         .columns([collection::Column::Id, collection::Column::PartnerId])
+        .filter(collection::Column::Id.is_in(collections))
         .into_tuple::<(Uuid, Uuid)>()
         .all(conn)
         .await?
         .into_iter()
+        .collect())
+}
+
+/// The collections the equipment filters keep (partner, collection), received in `days`
+/// when given; the kind filter applies to the flows themselves.
+fn collections_kept(
+    scope: &Scope,
+    days: Option<(NaiveDate, NaiveDate)>,
+) -> sea_orm::sea_query::SelectStatement {
+    let mut query = Query::select();
+    query
+        .column((collection::Entity, collection::Column::Id))
+        .from(collection::Entity);
+    if let Some((from, to)) = days {
+        query
+            .and_where(Expr::col((collection::Entity, collection::Column::ReceivedOn)).gte(from))
+            .and_where(Expr::col((collection::Entity, collection::Column::ReceivedOn)).lte(to));
+    }
+    if let Some(partner) = scope.partner_id {
+        query.and_where(Expr::col((collection::Entity, collection::Column::PartnerId)).eq(partner));
+    }
+    if let Some(id) = scope.collection_id {
+        query.and_where(Expr::col((collection::Entity, collection::Column::Id)).eq(id));
+    }
+    query
+}
+
+/// Copper dismantled into lots in the period, by the partner whose equipment it came from.
+async fn copper_recovered_by_partner(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    copper: Vec<Uuid>,
+) -> AppResult<Vec<(Uuid, i64)>> {
+    if copper.is_empty() {
+        return Ok(Vec::new());
+    }
+    let flows = Alias::new("flow_days");
+    let col = |name: &str| Expr::col((flows.clone(), Alias::new(name)));
+    let mut query = Query::select();
+    query
+        .column((collection::Entity, collection::Column::PartnerId))
+        .expr_as(
+            Expr::cust("CAST(SUM(flow_days.mass_g) AS BIGINT)"),
+            Alias::new("mass_g"),
+        )
+        .from(flows.clone())
+        .inner_join(
+            collection::Entity,
+            Expr::col((collection::Entity, collection::Column::Id))
+                .equals((flows.clone(), Alias::new("collection_id"))),
+        )
+        .and_where(col("to_material_id").is_in(copper))
+        .and_where(col("day").gte(scope.from))
+        .and_where(col("day").lte(scope.to))
+        .and_where(col("op_kind").eq("dismantle"))
+        .and_where(col("from_kind").eq("item"))
+        .and_where(col("to_kind").eq("lot"))
+        .and_where(
+            Expr::col((collection::Entity, collection::Column::Id))
+                .in_subquery(collections_kept(scope, None)),
+        )
+        .group_by_col((collection::Entity, collection::Column::PartnerId));
+    if let Some(station) = scope.station_id {
+        query.and_where(col("station_id").eq(station));
+    }
+    if let Some(apprentice) = scope.apprentice_id {
+        query.and_where(col("actor_id").eq(apprentice));
+    }
+    if let Some(kind) = scope.kind_id {
+        query.and_where(col("item_kind_id").eq(kind));
+    }
+    #[derive(FromQueryResult)]
+    struct Line {
+        partner_id: Uuid,
+        mass_g: i64,
+    }
+    let statement = conn.get_database_backend().build(&query);
+    Ok(Line::find_by_statement(statement)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|l| (l.partner_id, l.mass_g))
         .collect())
 }
 
@@ -608,16 +685,37 @@ pub async fn yields(
         })
         .collect();
 
-    // The period's movements, summed by day and by what the report tells apart.
+    // The period's movements, summed over its days by what the report tells apart.
+    let days = Some((scope.from, scope.to));
     let flows = daily::read(
         conn,
+        Table::Totals,
         daily::Period {
-            days: Some((scope.from, scope.to)),
-            collections: None,
+            days,
+            over_days: true,
+            ..Default::default()
         },
     )
     .await?;
-    let partner_of = partners_of_collections(conn).await?;
+    // Dismantlings narrowed to a partner or a collection come from the detail, which names
+    // the collection; otherwise from the totals.
+    let narrowed = scope.partner_id.is_some() || scope.collection_id.is_some();
+    let dismantled = if narrowed {
+        daily::read(
+            conn,
+            Table::Detail,
+            daily::Period {
+                days,
+                collections: Some(collections_kept(scope, None)),
+                item_kind: scope.kind_id,
+                op_kind: Some("dismantle"),
+                over_days: true,
+            },
+        )
+        .await?
+    } else {
+        flows.clone()
+    };
     let stations: HashMap<Uuid, station::Model> = station::Entity::find()
         .all(conn)
         .await?
@@ -630,7 +728,6 @@ pub async fn yields(
         .into_iter()
         .map(|u| (u.id, u.display_name))
         .collect();
-    let partner_of_flow = |f: &FlowKey| f.collection_id.and_then(|c| partner_of.get(&c)).copied();
 
     // Recovery: dismantlings of items that pass the equipment filters, by work filters.
     let dismantle_passes = |f: &FlowKey| {
@@ -638,14 +735,14 @@ pub async fn yields(
             && f.from_kind == "item"
             && scope.work_passes(f.station_id, f.actor_id)
             && f.item_kind_id.is_some()
-            && scope.equipment_passes(partner_of_flow(f), f.collection_id, f.item_kind_id)
+            && scope.kind_id.is_none_or(|k| f.item_kind_id == Some(k))
     };
     let mut dismantled_g = 0;
     let mut by_material: BTreeMap<Uuid, i64> = BTreeMap::new();
     let mut input_by_kind: HashMap<Uuid, i64> = HashMap::new();
     let mut copper_recovered = 0;
     let mut copper_by_partner: BTreeMap<Uuid, (i64, i64)> = BTreeMap::new();
-    for flow in flows.iter().filter(|f| dismantle_passes(&f.key)) {
+    for flow in dismantled.iter().filter(|f| dismantle_passes(&f.key)) {
         let (f, mass_g) = (&flow.key, flow.sum.mass_g);
         dismantled_g += mass_g;
         if let Some(kind) = f.item_kind_id {
@@ -660,9 +757,6 @@ pub async fn yields(
                 .is_some_and(|mat| mat.family == "copper")
             {
                 copper_recovered += mass_g;
-                if let Some(partner) = partner_of_flow(f) {
-                    copper_by_partner.entry(partner).or_default().0 += mass_g;
-                }
             }
         }
     }
@@ -716,6 +810,14 @@ pub async fn yields(
             ingot_g += flow.sum.mass_g;
         }
     }
+    let copper_materials: Vec<Uuid> = materials
+        .values()
+        .filter(|m| m.family == "copper")
+        .map(|m| m.id)
+        .collect();
+    for (partner, grams) in copper_recovered_by_partner(conn, scope, copper_materials).await? {
+        copper_by_partner.entry(partner).or_default().0 += grams;
+    }
     // Ingot by whose equipment it came from: the pour movements' parts, by collection.
     let pours = movements_in(
         conn,
@@ -723,12 +825,25 @@ pub async fn yields(
         Expr::col((operation::Entity, operation::Column::Kind)).eq("pour"),
     )
     .await?;
-    for m in pours.iter().filter(|m| {
-        m.from_kind == "melt"
-            && is_ingot(m.to_material)
-            && scope.work_passes(m.station_id, m.actor_id)
-    }) {
-        for (collection_id, grams) in crate::services::ledger::parts_of_json(&m.parts) {
+    let poured: Vec<_> = pours
+        .iter()
+        .filter(|m| {
+            m.from_kind == "melt"
+                && is_ingot(m.to_material)
+                && scope.work_passes(m.station_id, m.actor_id)
+        })
+        .map(|m| crate::services::ledger::parts_of_json(&m.parts))
+        .collect();
+    let partner_of = partners_of(
+        conn,
+        poured
+            .iter()
+            .flat_map(|parts| parts.keys().copied())
+            .collect(),
+    )
+    .await?;
+    for parts in poured {
+        for (collection_id, grams) in parts {
             if let Some(partner) = partner_of.get(&collection_id)
                 && scope.partner_id.is_none_or(|p| p == *partner)
                 && scope.collection_id.is_none_or(|c| c == collection_id)
@@ -885,18 +1000,8 @@ pub async fn yields(
         stock: stock(conn, &materials, &stations, lang).await?,
         throughput: throughput(conn, scope, &stations).await?,
         apprentices: apprentices(conn, scope, &people).await?,
-        mass_balance: mass_balance(conn, scope, &partner_of, &kinds, &materials, lang).await?,
+        mass_balance: mass_balance(conn, scope, &kinds, &materials, lang).await?,
     })
-}
-
-/// The collections received in the period (the equipment filters apply afterwards).
-fn received_collections(scope: &Scope) -> sea_orm::sea_query::SelectStatement {
-    Query::select()
-        .column((collection::Entity, collection::Column::Id))
-        .from(collection::Entity)
-        .and_where(Expr::col((collection::Entity, collection::Column::ReceivedOn)).gte(scope.from))
-        .and_where(Expr::col((collection::Entity, collection::Column::ReceivedOn)).lte(scope.to))
-        .to_owned()
 }
 
 /// Where the items received in the period went, from the ledger: each kind's mass reused,
@@ -905,7 +1010,6 @@ fn received_collections(scope: &Scope) -> sea_orm::sea_query::SelectStatement {
 async fn mass_balance(
     conn: &impl ConnectionTrait,
     scope: &Scope,
-    partner_of: &HashMap<Uuid, Uuid>,
     kinds: &HashMap<Uuid, equipment_kind::Model>,
     materials: &HashMap<Uuid, material::Model>,
     lang: crate::i18n::Lang,
@@ -915,32 +1019,44 @@ async fn mass_balance(
             lang.name(&k.name_en, &k.name_fr).to_string()
         })
     };
-    let passes = |kind: Uuid, collection: Uuid| {
-        scope.equipment_passes(
-            partner_of.get(&collection).copied(),
-            Some(collection),
-            Some(kind),
-        )
-    };
     let fate_label = |fate: &str| lang.t(&format!("reports.fate.{fate}")).to_string();
     let losses = lang.t("reports.loss").to_string();
     let mut flows: BTreeMap<(String, String), i64> = BTreeMap::new();
     let mut kind_names: Vec<String> = Vec::new();
     let mut families: Vec<String> = Vec::new();
-    let out_of_received = daily::read(
-        conn,
-        daily::Period {
-            days: None,
-            collections: Some(received_collections(scope)),
-        },
-    )
-    .await?;
+    let received = Some((scope.from, scope.to));
+    // Narrowed to a partner or a collection: the detail of the collections received; else
+    // what left items by the day they were received.
+    let out_of_received = if scope.partner_id.is_some() || scope.collection_id.is_some() {
+        daily::read(
+            conn,
+            Table::Detail,
+            daily::Period {
+                collections: Some(collections_kept(scope, received)),
+                item_kind: scope.kind_id,
+                over_days: true,
+                ..Default::default()
+            },
+        )
+        .await?
+    } else {
+        daily::read(
+            conn,
+            Table::Intake,
+            daily::Period {
+                days: received,
+                item_kind: scope.kind_id,
+                over_days: true,
+                ..Default::default()
+            },
+        )
+        .await?
+    };
     for out in out_of_received {
-        let (Some(kind_id), Some(collection_id)) = (out.key.item_kind_id, out.key.collection_id)
-        else {
+        let Some(kind_id) = out.key.item_kind_id else {
             continue;
         };
-        if !passes(kind_id, collection_id) {
+        if out.key.from_kind != "item" {
             continue;
         }
         let kind = kind_label(&kind_id);
@@ -973,7 +1089,6 @@ async fn mass_balance(
     let mut query = Query::select();
     query
         .column((item::Entity, item::Column::KindId))
-        .column((item::Entity, item::Column::CollectionId))
         .column((holder::Entity, holder::Column::BalanceG))
         .from(holder::Entity)
         .inner_join(
@@ -985,24 +1100,18 @@ async fn mass_balance(
         .and_where(Expr::col((holder::Entity, holder::Column::BalanceG)).gt(0))
         .and_where(
             Expr::col((item::Entity, item::Column::CollectionId))
-                .in_subquery(received_collections(scope)),
+                .in_subquery(collections_kept(scope, received)),
         );
+    if let Some(kind) = scope.kind_id {
+        query.and_where(Expr::col((item::Entity, item::Column::KindId)).eq(kind));
+    }
     #[derive(FromQueryResult)]
     struct Holding {
         kind_id: Uuid,
-        collection_id: Uuid,
         balance_g: i64,
     }
     let statement = conn.get_database_backend().build(&query);
-    for Holding {
-        kind_id,
-        collection_id,
-        balance_g,
-    } in Holding::find_by_statement(statement).all(conn).await?
-    {
-        if !passes(kind_id, collection_id) {
-            continue;
-        }
+    for Holding { kind_id, balance_g } in Holding::find_by_statement(statement).all(conn).await? {
         let kind = kind_label(&kind_id);
         *flows
             .entry((kind.clone(), fate_label("in_process")))
@@ -1583,9 +1692,11 @@ pub async fn monthly(
         .collect();
     let flows = daily::read(
         conn,
+        Table::Totals,
         daily::Period {
             days: Some((first, last_day)),
-            collections: None,
+            op_kind: Some("pour"),
+            ..Default::default()
         },
     )
     .await?;

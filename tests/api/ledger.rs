@@ -758,6 +758,18 @@ async fn the_ledger_check_names_a_tampered_balance() {
         named.len() == 1 && named[0].contains("none stored"),
         "{named:#?}"
     );
+    app.db
+        .execute_unprepared("UPDATE flow_day_totals SET movements = movements + 1")
+        .await
+        .unwrap();
+    let report = ledger::check::check(&app.db).await.unwrap();
+    let named = flows(&report);
+    assert!(
+        named
+            .iter()
+            .any(|d| d.contains("(flow_day_totals)") && d.contains("in 2 movements stored")),
+        "{named:#?}"
+    );
 }
 
 #[tokio::test]

@@ -1,15 +1,15 @@
 //! Daily flows (migration 8): the ledger's movements summed per UTC day and per everything the
-//! supervisors' reports tell apart. Posting adds each operation's movements here in its own
-//! transaction ([`add`]), reports read a period's rows ([`read`]), and `ledger check` sums the
-//! movements afresh and compares ([`differences`]), so the table is derived from the ledger
-//! and cannot drift unseen. In the table an absent id is the nil uuid and an absent account
+//! supervisors' reports tell apart, in three tables of one shape ([`Table`]). Posting adds
+//! each operation's movements to all three in its own transaction ([`add`]), reports read a
+//! period's rows ([`read`]), and `ledger check` sums the movements afresh and compares
+//! ([`differences`]), so the tables are derived from the ledger and cannot drift unseen. In the table an absent id is the nil uuid and an absent account
 //! the empty string, so every column of the key is NOT NULL and one primary key serves the
 //! upsert on both databases; in Rust they are `None`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, OnConflict, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, OnConflict, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DeriveIden, EntityTrait, ExprTrait,
     FromQueryResult, QueryFilter, QuerySelect, Statement,
@@ -17,12 +17,11 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::domain::ledger::Posted;
-use crate::entities::{holder, item};
+use crate::entities::{collection, holder, item};
 use crate::error::AppResult;
 
 #[derive(DeriveIden, Clone, Copy)]
 enum FlowDays {
-    Table,
     Day,
     OpKind,
     StationId,
@@ -132,6 +131,65 @@ impl From<Row> for Flow {
     }
 }
 
+/// The three tables of daily flows, all of the shape of [`FlowKey`] and [`FlowSum`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    /// Every key, with the item source's collection.
+    Detail,
+    /// Without the collection: what a period's report reads.
+    Totals,
+    /// What left items, by the day their collection was received (no station, no person,
+    /// no collection): where a period's intake went.
+    Intake,
+}
+
+impl Table {
+    const ALL: [Table; 3] = [Table::Detail, Table::Totals, Table::Intake];
+
+    fn name(self) -> &'static str {
+        match self {
+            Table::Detail => "flow_days",
+            Table::Totals => "flow_day_totals",
+            Table::Intake => "intake_flows",
+        }
+    }
+
+    /// The key a detail key is summed under in this table; none when it has no row here.
+    fn key_of(self, detail: &FlowKey, received_on: &HashMap<Uuid, NaiveDate>) -> Option<FlowKey> {
+        match self {
+            Table::Detail => Some(detail.clone()),
+            Table::Totals => Some(FlowKey {
+                collection_id: None,
+                ..detail.clone()
+            }),
+            Table::Intake => Some(FlowKey {
+                day: *received_on.get(&detail.collection_id?)?,
+                station_id: None,
+                actor_id: None,
+                collection_id: None,
+                ..detail.clone()
+            }),
+        }
+    }
+
+    /// Detail sums summed again under this table's keys.
+    fn sum(
+        self,
+        detail: &BTreeMap<FlowKey, FlowSum>,
+        received_on: &HashMap<Uuid, NaiveDate>,
+    ) -> BTreeMap<FlowKey, FlowSum> {
+        let mut sums: BTreeMap<FlowKey, FlowSum> = BTreeMap::new();
+        for (key, sum) in detail {
+            if let Some(key) = self.key_of(key, received_on) {
+                let total = sums.entry(key).or_default();
+                total.mass_g += sum.mass_g;
+                total.movements += sum.movements;
+            }
+        }
+        sums
+    }
+}
+
 /// Adds a posted operation's movements to the daily flows, in the posting's transaction.
 /// `holders` are the holders the operation touched, as loaded for posting.
 pub async fn add(
@@ -149,10 +207,10 @@ pub async fn add(
         .filter(|p| holders.get(&p.from).is_some_and(|h| h.kind == "item"))
         .map(|p| p.from)
         .collect();
-    let items: HashMap<Uuid, (Uuid, Uuid)> = if item_sources.is_empty() {
-        HashMap::new()
-    } else {
-        item::Entity::find()
+    let mut items: HashMap<Uuid, (Uuid, Uuid)> = HashMap::new();
+    let mut received_on: HashMap<Uuid, NaiveDate> = HashMap::new();
+    if !item_sources.is_empty() {
+        items = item::Entity::find()
             .select_only()
             .columns([
                 item::Column::Id,
@@ -165,16 +223,17 @@ pub async fn add(
             .await?
             .into_iter()
             .map(|(id, kind, collection)| (id, (kind, collection)))
-            .collect()
-    };
-    let mut sums: BTreeMap<FlowKey, FlowSum> = BTreeMap::new();
+            .collect();
+        received_on = receptions(txn, items.values().map(|i| i.1).collect()).await?;
+    }
+    let mut detail: BTreeMap<FlowKey, FlowSum> = BTreeMap::new();
     for movement in posted {
         let (Some(from), Some(to)) = (holders.get(&movement.from), holders.get(&movement.to))
         else {
             continue;
         };
         let item = items.get(&movement.from);
-        let sum = sums
+        let sum = detail
             .entry(FlowKey {
                 day: at.date_naive(),
                 op_kind: op_kind.to_string(),
@@ -192,11 +251,43 @@ pub async fn add(
         sum.mass_g += movement.mass_g;
         sum.movements += 1;
     }
+    for table in Table::ALL {
+        upsert(txn, table, table.sum(&detail, &received_on)).await?;
+    }
+    Ok(())
+}
+
+/// The day each of these collections was received.
+async fn receptions(
+    conn: &impl ConnectionTrait,
+    collections: HashSet<Uuid>,
+) -> AppResult<HashMap<Uuid, NaiveDate>> {
+    let mut query = collection::Entity::find()
+        .select_only()
+        .columns([collection::Column::Id, collection::Column::ReceivedOn]);
+    if !collections.is_empty() {
+        query = query.filter(collection::Column::Id.is_in(collections));
+    }
+    Ok(query
+        .into_tuple::<(Uuid, NaiveDate)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// Adds these sums to a table's rows (a negative sum takes away).
+async fn upsert(
+    txn: &DatabaseTransaction,
+    table: Table,
+    sums: BTreeMap<FlowKey, FlowSum>,
+) -> AppResult<()> {
     if sums.is_empty() {
         return Ok(());
     }
+    let name = table.name();
     let mut insert = Query::insert();
-    insert.into_table(FlowDays::Table).columns(
+    insert.into_table(Alias::new(name)).columns(
         KEY.into_iter()
             .chain([FlowDays::MassG, FlowDays::Movements]),
     );
@@ -222,15 +313,58 @@ pub async fn add(
         OnConflict::columns(KEY)
             .value(
                 FlowDays::MassG,
-                Expr::cust("flow_days.mass_g + excluded.mass_g"),
+                Expr::cust(format!("{name}.mass_g + excluded.mass_g")),
             )
             .value(
                 FlowDays::Movements,
-                Expr::cust("flow_days.movements + excluded.movements"),
+                Expr::cust(format!("{name}.movements + excluded.movements")),
             )
             .to_owned(),
     );
     txn.execute(&insert).await?;
+    Ok(())
+}
+
+/// A collection's reception day changed from `before` to `after`: what left its items moves
+/// in `intake_flows` from the one day to the other (in the caller's transaction).
+pub async fn move_reception(
+    txn: &DatabaseTransaction,
+    collection_id: Uuid,
+    before: NaiveDate,
+    after: NaiveDate,
+) -> AppResult<()> {
+    if before == after {
+        return Ok(());
+    }
+    let detail: BTreeMap<FlowKey, FlowSum> = read(
+        txn,
+        Table::Detail,
+        Period {
+            collections: Some(Query::select().expr(Expr::val(collection_id)).to_owned()),
+            ..Period::default()
+        },
+    )
+    .await?
+    .into_iter()
+    .map(|f| (f.key, f.sum))
+    .collect();
+    let mut moved = Table::Intake.sum(&detail, &HashMap::from([(collection_id, after)]));
+    for (key, sum) in Table::Intake.sum(&detail, &HashMap::from([(collection_id, before)])) {
+        moved.insert(
+            key,
+            FlowSum {
+                mass_g: -sum.mass_g,
+                movements: -sum.movements,
+            },
+        );
+    }
+    upsert(txn, Table::Intake, moved).await?;
+    let mut emptied = Query::delete();
+    emptied
+        .from_table(Alias::new(Table::Intake.name()))
+        .and_where(Expr::col(FlowDays::Day).eq(before))
+        .and_where(Expr::col(FlowDays::Movements).eq(0));
+    txn.execute(&emptied).await?;
     Ok(())
 }
 
@@ -239,18 +373,44 @@ pub async fn add(
 pub struct Period {
     /// First and last day, both included.
     pub days: Option<(NaiveDate, NaiveDate)>,
-    /// Only flows out of items of these collections.
+    /// Only flows out of items of these collections (detail only).
     pub collections: Option<SelectStatement>,
+    /// Only flows out of items of this equipment kind.
+    pub item_kind: Option<Uuid>,
+    /// Only this operation kind (otherwise every kind but intake).
+    pub op_kind: Option<&'static str>,
+    /// Summed over the days in the database: one row per key but the day (its `day` is
+    /// then the first day it has flows).
+    pub over_days: bool,
 }
 
-/// The daily flows of a period, one row per key and day (operation kinds other than intake).
-pub async fn read(conn: &impl ConnectionTrait, period: Period) -> AppResult<Vec<Flow>> {
+/// The daily flows of a period.
+pub async fn read(
+    conn: &impl ConnectionTrait,
+    table: Table,
+    period: Period,
+) -> AppResult<Vec<Flow>> {
     let mut query = Query::select();
-    query
-        .columns(KEY)
-        .columns([FlowDays::MassG, FlowDays::Movements])
-        .from(FlowDays::Table)
-        .and_where(Expr::col(FlowDays::OpKind).ne("intake"));
+    if period.over_days {
+        query
+            .expr_as(Expr::cust("MIN(day)"), FlowDays::Day)
+            .columns(KEY[1..].iter().copied())
+            .expr_as(Expr::cust("CAST(SUM(mass_g) AS BIGINT)"), FlowDays::MassG)
+            .expr_as(
+                Expr::cust("CAST(SUM(movements) AS BIGINT)"),
+                FlowDays::Movements,
+            )
+            .group_by_columns(KEY[1..].iter().copied());
+    } else {
+        query
+            .columns(KEY)
+            .columns([FlowDays::MassG, FlowDays::Movements]);
+    }
+    query.from(Alias::new(table.name()));
+    match period.op_kind {
+        Some(kind) => query.and_where(Expr::col(FlowDays::OpKind).eq(kind)),
+        None => query.and_where(Expr::col(FlowDays::OpKind).ne("intake")),
+    };
     if let Some((from, to)) = period.days {
         query
             .and_where(Expr::col(FlowDays::Day).gte(from))
@@ -258,6 +418,9 @@ pub async fn read(conn: &impl ConnectionTrait, period: Period) -> AppResult<Vec<
     }
     if let Some(collections) = period.collections {
         query.and_where(Expr::col(FlowDays::CollectionId).in_subquery(collections));
+    }
+    if let Some(kind) = period.item_kind {
+        query.and_where(Expr::col(FlowDays::ItemKindId).eq(kind));
     }
     let statement = conn.get_database_backend().build(&query);
     Ok(Row::find_by_statement(statement)
@@ -271,7 +434,7 @@ pub async fn read(conn: &impl ConnectionTrait, period: Period) -> AppResult<Vec<
 /// Where the stored daily flows differ from the movements summed afresh, in words.
 pub async fn differences(conn: &impl ConnectionTrait) -> AppResult<Vec<String>> {
     let backend = conn.get_database_backend();
-    let mut fresh: HashMap<FlowKey, FlowSum> = Row::find_by_statement(Statement::from_string(
+    let detail: BTreeMap<FlowKey, FlowSum> = Row::find_by_statement(Statement::from_string(
         backend,
         migration::flow_days::summed_movements(backend),
     ))
@@ -281,38 +444,43 @@ pub async fn differences(conn: &impl ConnectionTrait) -> AppResult<Vec<String>> 
     .map(Flow::from)
     .map(|f| (f.key, f.sum))
     .collect();
-    let mut query = Query::select();
-    query
-        .columns(KEY)
-        .columns([FlowDays::MassG, FlowDays::Movements])
-        .from(FlowDays::Table);
-    let stored = Row::find_by_statement(backend.build(&query))
-        .all(conn)
-        .await?;
+    let received_on = receptions(conn, HashSet::new()).await?;
     let mut differences = Vec::new();
-    for flow in stored.into_iter().map(Flow::from) {
-        let summed = fresh.remove(&flow.key).unwrap_or_default();
-        if summed != flow.sum {
+    for table in Table::ALL {
+        let mut fresh = table.sum(&detail, &received_on);
+        let mut query = Query::select();
+        query
+            .columns(KEY)
+            .columns([FlowDays::MassG, FlowDays::Movements])
+            .from(Alias::new(table.name()));
+        let stored = Row::find_by_statement(backend.build(&query))
+            .all(conn)
+            .await?;
+        let name = table.name();
+        for flow in stored.into_iter().map(Flow::from) {
+            let summed = fresh.remove(&flow.key).unwrap_or_default();
+            if summed != flow.sum {
+                differences.push(format!(
+                    "daily flows ({name}) of {} ({} from {} to {}): {} g in {} movements \
+                     stored, the movements add up to {} g in {}",
+                    flow.key.day,
+                    flow.key.op_kind,
+                    flow.key.from_kind,
+                    flow.key.to_kind,
+                    flow.sum.mass_g,
+                    flow.sum.movements,
+                    summed.mass_g,
+                    summed.movements
+                ));
+            }
+        }
+        for (key, sum) in fresh {
             differences.push(format!(
-                "daily flows of {} ({} from {} to {}): {} g in {} movements stored, \
-                 the movements add up to {} g in {}",
-                flow.key.day,
-                flow.key.op_kind,
-                flow.key.from_kind,
-                flow.key.to_kind,
-                flow.sum.mass_g,
-                flow.sum.movements,
-                summed.mass_g,
-                summed.movements
+                "daily flows ({name}) of {} ({} from {} to {}): the movements add up to {} g \
+                 in {}, none stored",
+                key.day, key.op_kind, key.from_kind, key.to_kind, sum.mass_g, sum.movements
             ));
         }
-    }
-    for (key, sum) in fresh {
-        differences.push(format!(
-            "daily flows of {} ({} from {} to {}): the movements add up to {} g in {}, \
-             none stored",
-            key.day, key.op_kind, key.from_kind, key.to_kind, sum.mass_g, sum.movements
-        ));
     }
     Ok(differences)
 }
