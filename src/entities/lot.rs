@@ -30,6 +30,20 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The lot's ledger holder (the same id): what it holds.
+    #[sea_orm(
+        belongs_to = "super::holder::Entity",
+        from = "Column::Id",
+        to = "super::holder::Column::Id"
+    )]
+    Holder,
+}
+
+impl Related<super::holder::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Holder.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

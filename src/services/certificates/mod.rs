@@ -745,8 +745,34 @@ pub async fn ready(conn: &impl ConnectionTrait, limit: usize) -> AppResult<Vec<R
         .limit(limit as u64 * 4)
         .all(conn)
         .await?;
+    // The blocker most often met, checked for all candidates in one query first: a
+    // data-bearing item with no successful, verified sanitisation. The full gathering below
+    // would refuse these collections anyway; it then runs only for the others.
+    use crate::entities::item;
+    let unsanitised: std::collections::HashSet<Uuid> = if candidates.is_empty() {
+        std::collections::HashSet::new()
+    } else {
+        item::Entity::find()
+            .select_only()
+            .column(item::Column::CollectionId)
+            .distinct()
+            .filter(item::Column::CollectionId.is_in(candidates.iter().map(|c| c.id)))
+            .filter(item::Column::DataBearing.eq(true))
+            .filter(Expr::cust(
+                "NOT EXISTS (SELECT 1 FROM sanitisation_records r \
+                 WHERE r.item_id = items.id AND r.success AND r.verified)",
+            ))
+            .into_tuple::<Uuid>()
+            .all(conn)
+            .await?
+            .into_iter()
+            .collect()
+    };
     let mut found = Vec::new();
-    for candidate in candidates {
+    for candidate in candidates
+        .into_iter()
+        .filter(|c| !unsanitised.contains(&c.id))
+    {
         let resolved = facts::resolve(conn, Scope::Collection(candidate.id)).await?;
         let gathered = facts::gather(conn, &resolved, "en").await?;
         if !gathered.blockers.is_empty() {
