@@ -73,24 +73,7 @@ pub async fn open(config: &Config) -> Result<DatabaseConnection, OpenError> {
 pub async fn open_and_migrate(config: &Config) -> Result<DatabaseConnection, OpenError> {
     let db = open(config).await?;
     migrate(&db).await?;
-    refresh_statistics(&db).await?;
     Ok(db)
-}
-
-/// Gives SQLite's query planner fresh statistics on every index (`ANALYZE` on a sample of
-/// each, a few milliseconds even at a million items), as SQLite advises for long-lived
-/// connections: without them it may walk every item for a figure an index has in a few
-/// rows. PostgreSQL's autovacuum keeps its own statistics.
-async fn refresh_statistics(db: &DatabaseConnection) -> Result<(), OpenError> {
-    if db.get_database_backend() == DbBackend::Sqlite {
-        use sea_orm::ConnectionTrait;
-        for statement in ["PRAGMA analysis_limit = 1000", "ANALYZE"] {
-            db.execute_unprepared(statement)
-                .await
-                .map_err(|error| OpenError::Migration(one_line(&error)))?;
-        }
-    }
-    Ok(())
 }
 
 /// Applies pending migrations; answers the names of those applied.

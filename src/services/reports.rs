@@ -473,6 +473,9 @@ struct IntakeRow {
 }
 
 async fn intake_in(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<Vec<IntakeRow>> {
+    if scope.partner_id.is_none() && scope.collection_id.is_none() {
+        return intake_days(conn, scope).await;
+    }
     let mut query = Query::select();
     query
         .columns([
@@ -509,6 +512,36 @@ async fn intake_in(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<Vec<
     }
     if let Some(kind) = scope.kind_id {
         query.and_where(Expr::col((item::Entity, item::Column::KindId)).eq(kind));
+    }
+    let statement = conn.get_database_backend().build(&query);
+    Ok(IntakeRow::find_by_statement(statement).all(conn).await?)
+}
+
+/// The same from `intake_days` (kept by triggers on items and collections, migration 8): a
+/// few hundred rows a month instead of every item received.
+async fn intake_days(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<Vec<IntakeRow>> {
+    let days = Alias::new("intake_days");
+    let col = |name: &str| Expr::col((days.clone(), Alias::new(name)));
+    let mut query = Query::select();
+    query
+        .columns(["kind_id", "weee_category", "state"].map(|name| (days.clone(), Alias::new(name))))
+        .expr_as(
+            Expr::cust("CAST(SUM(intake_days.items) AS BIGINT)"),
+            Alias::new("items"),
+        )
+        .expr_as(
+            Expr::cust("CAST(SUM(intake_days.mass_g) AS BIGINT)"),
+            Alias::new("mass_g"),
+        )
+        .from(days.clone())
+        .and_where(col("received_on").gte(scope.from))
+        .and_where(col("received_on").lte(scope.to))
+        .and_where(col("items").ne(0))
+        .group_by_columns(
+            ["kind_id", "weee_category", "state"].map(|name| (days.clone(), Alias::new(name))),
+        );
+    if let Some(kind) = scope.kind_id {
+        query.and_where(col("kind_id").eq(kind));
     }
     let statement = conn.get_database_backend().build(&query);
     Ok(IntakeRow::find_by_statement(statement).all(conn).await?)
@@ -1085,7 +1118,7 @@ async fn mass_balance(
             }
         }
     }
-    // What the received items still hold (the `holders_items_holding` index).
+    // What the received items still hold (the `holders_kind_balance` index).
     let mut query = Query::select();
     query
         .column((item::Entity, item::Column::KindId))
@@ -1096,8 +1129,8 @@ async fn mass_balance(
             Expr::col((item::Entity, item::Column::Id))
                 .equals((holder::Entity, holder::Column::Id)),
         )
-        // Written out, not bound, so both planners see the partial index's own condition.
-        .and_where(Expr::cust("holders.kind = 'item' AND holders.balance_g > 0"))
+        .and_where(Expr::col((holder::Entity, holder::Column::Kind)).eq("item"))
+        .and_where(Expr::col((holder::Entity, holder::Column::BalanceG)).gt(0))
         .and_where(
             Expr::col((item::Entity, item::Column::CollectionId))
                 .in_subquery(collections_kept(scope, received)),
@@ -1662,22 +1695,19 @@ pub async fn monthly(
         received_on: NaiveDate,
         gross_mass_g: i64,
     }
+    let days = Alias::new("intake_days");
+    let received_on = (days.clone(), Alias::new("received_on"));
     let mut query = Query::select();
     query
-        .column((collection::Entity, collection::Column::ReceivedOn))
+        .column(received_on.clone())
         .expr_as(
-            Expr::cust("CAST(SUM(items.gross_mass_g) AS BIGINT)"),
+            Expr::cust("CAST(SUM(intake_days.mass_g) AS BIGINT)"),
             Alias::new("gross_mass_g"),
         )
-        .group_by_col((collection::Entity, collection::Column::ReceivedOn))
-        .from(item::Entity)
-        .inner_join(
-            collection::Entity,
-            Expr::col((collection::Entity, collection::Column::Id))
-                .equals((item::Entity, item::Column::CollectionId)),
-        )
-        .and_where(Expr::col((collection::Entity, collection::Column::ReceivedOn)).gte(first))
-        .and_where(Expr::col((collection::Entity, collection::Column::ReceivedOn)).lte(last_day));
+        .from(days.clone())
+        .and_where(Expr::col(received_on.clone()).gte(first))
+        .and_where(Expr::col(received_on.clone()).lte(last_day))
+        .group_by_col(received_on);
     let statement = conn.get_database_backend().build(&query);
     for row in Received::find_by_statement(statement).all(conn).await? {
         if let Some(line) = lines.get_mut(&month_of(row.received_on)) {

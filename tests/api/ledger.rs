@@ -770,6 +770,32 @@ async fn the_ledger_check_names_a_tampered_balance() {
             .any(|d| d.contains("(flow_day_totals)") && d.contains("in 2 movements stored")),
         "{named:#?}"
     );
+    // So are the items received each day, which the database's triggers keep.
+    let intake = |report: &ledger::check::CheckReport| {
+        report
+            .differences
+            .iter()
+            .filter(|d| d.starts_with("intake of"))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(intake(&report), Vec::<String>::new());
+    app.db
+        .execute_unprepared(
+            "INSERT INTO intake_days (received_on, kind_id, weee_category, state, items, mass_g) \
+             SELECT '2026-01-05', id, 3, 'received', 2, 500 FROM equipment_kinds \
+             WHERE code = 'desktop_pc'",
+        )
+        .await
+        .unwrap();
+    let report = ledger::check::check(&app.db).await.unwrap();
+    let named = intake(&report);
+    assert!(
+        named.len() == 1
+            && named[0].contains("2026-01-05")
+            && named[0].contains("2 pieces and 500 g kept, the items count 0 and 0 g"),
+        "{named:#?}"
+    );
 }
 
 #[tokio::test]

@@ -3,7 +3,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -139,6 +142,7 @@ pub async fn check(conn: &impl ConnectionTrait) -> AppResult<CheckReport> {
     report
         .differences
         .extend(super::daily::differences(conn).await?);
+    intake_days_match_items(conn, &mut report).await?;
     if report.sum_g != 0 {
         report.differences.push(format!(
             "the ledger does not sum to zero: {} g",
@@ -190,6 +194,70 @@ async fn states_match_balances(
                 .differences
                 .push(format!("{code}: it is {state} but still holds {balance} g"));
         }
+    }
+    Ok(())
+}
+
+/// The items received each day by kind, WEEE category and state, as the triggers keep them
+/// (`intake_days`), against the items counted afresh.
+async fn intake_days_match_items(
+    conn: &impl ConnectionTrait,
+    report: &mut CheckReport,
+) -> AppResult<()> {
+    #[derive(Debug, FromQueryResult)]
+    struct Day {
+        received_on: chrono::NaiveDate,
+        kind_id: Uuid,
+        weee_category: i16,
+        state: String,
+        items: i64,
+        mass_g: i64,
+    }
+    let backend = conn.get_database_backend();
+    let read = |sql: String| Day::find_by_statement(Statement::from_string(backend, sql));
+    let mut fresh: HashMap<_, (i64, i64)> = read(migration::flow_days::summed_intake_days())
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|d| {
+            (
+                (d.received_on, d.kind_id, d.weee_category, d.state),
+                (d.items, d.mass_g),
+            )
+        })
+        .collect();
+    let stored = read(
+        "SELECT received_on, kind_id, weee_category, state, items, mass_g FROM intake_days"
+            .to_string(),
+    )
+    .all(conn)
+    .await?;
+    for day in stored {
+        let counted = fresh
+            .remove(&(
+                day.received_on,
+                day.kind_id,
+                day.weee_category,
+                day.state.clone(),
+            ))
+            .unwrap_or_default();
+        if counted != (day.items, day.mass_g) {
+            report.differences.push(format!(
+                "intake of {} ({}, {}): {} pieces and {} g kept, the items count {} and {} g",
+                day.received_on,
+                day.kind_id,
+                day.state,
+                day.items,
+                day.mass_g,
+                counted.0,
+                counted.1
+            ));
+        }
+    }
+    for ((day, kind, _, state), (items, mass_g)) in fresh {
+        report.differences.push(format!(
+            "intake of {day} ({kind}, {state}): the items count {items} and {mass_g} g, none kept"
+        ));
     }
     Ok(())
 }
