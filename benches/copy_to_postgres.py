@@ -17,28 +17,6 @@ service on PostgreSQL would take hours. This copies the rows as they are instead
 Every table but the migrations' is emptied and copied, with triggers (append-only, foreign
 keys) off during the copy (`session_replication_role = replica`), then analysed. Both
 databases must be at the same migration. Standard library only, plus `psql` on the PATH.
-"""Copies a greenchip SQLite database into a PostgreSQL one, table by table with COPY.
-
-The report benchmark's history of 1,000,000 items is generated through the real ledger on
-SQLite (`cargo bench --bench reports`, about half an hour); posting it again through the
-service on PostgreSQL would take hours. This copies the rows as they are instead:
-
-    cargo bench --bench reports                                      # makes the SQLite file
-    GREENCHIP_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1/gc_reports \
-        cargo bench --bench reports --no-run                         # (the schema comes next)
-    python3 benches/copy_to_postgres.py target/bench-reports-1000000.db \
-        postgres://postgres@127.0.0.1/gc_reports
-
-The PostgreSQL database is created (or emptied) and given greenchip's schema by starting the
-service's migrations through `greenchip migrate`-equivalent: the script runs
-`target/release/greenchip --database-url URL check-config`? No: it expects the schema to be
-there already (the bench opens and migrates the database before it looks for a history), so
-run the bench once against the empty database first; it stops after generating nothing if
-you interrupt it, or use an existing greenchip database. Every table but the migrations'
-is emptied and copied; triggers (append-only, foreign keys) are off during the copy, with
-`session_replication_role = replica`.
-
-Standard library only, plus `psql` on the PATH.
 """
 
 import sqlite3

@@ -419,9 +419,23 @@ async fn movements_in(
             Expr::col((to.clone(), holder::Column::Id))
                 .equals((movement::Entity, movement::Column::ToHolderId)),
         )
-        .and_where(only)
-        .and_where(Expr::col((operation::Entity, operation::Column::At)).gte(scope.start()))
-        .and_where(Expr::col((operation::Entity, operation::Column::At)).lt(scope.end()));
+        // The operations by a subquery of their own, so PostgreSQL's planner too finds them
+        // through their index before it joins their movements.
+        .and_where(
+            Expr::col((operation::Entity, operation::Column::Id)).in_subquery(
+                Query::select()
+                    .column((operation::Entity, operation::Column::Id))
+                    .from(operation::Entity)
+                    .and_where(only)
+                    .and_where(
+                        Expr::col((operation::Entity, operation::Column::At)).gte(scope.start()),
+                    )
+                    .and_where(
+                        Expr::col((operation::Entity, operation::Column::At)).lt(scope.end()),
+                    )
+                    .to_owned(),
+            ),
+        );
     let statement = conn.get_database_backend().build(&query);
     Ok(MoveRow::find_by_statement(statement).all(conn).await?)
 }
@@ -620,11 +634,13 @@ async fn copper_recovered_by_partner(
         .and_where(col("op_kind").eq("dismantle"))
         .and_where(col("from_kind").eq("item"))
         .and_where(col("to_kind").eq("lot"))
-        .and_where(
+        .group_by_col((collection::Entity, collection::Column::PartnerId));
+    if scope.partner_id.is_some() || scope.collection_id.is_some() {
+        query.and_where(
             Expr::col((collection::Entity, collection::Column::Id))
                 .in_subquery(collections_kept(scope, None)),
-        )
-        .group_by_col((collection::Entity, collection::Column::PartnerId));
+        );
+    }
     if let Some(station) = scope.station_id {
         query.and_where(col("station_id").eq(station));
     }
