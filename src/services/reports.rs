@@ -70,6 +70,12 @@ impl Scope {
             .and_utc()
     }
 
+    /// Whether the equipment is narrowed to a partner or a collection: figures then come
+    /// from the detail that names the collection, not from the totals.
+    fn narrowed(&self) -> bool {
+        self.partner_id.is_some() || self.collection_id.is_some()
+    }
+
     /// Whether work done at this station by this person passes the work filters.
     fn work_passes(&self, station: Option<Uuid>, actor: Option<Uuid>) -> bool {
         self.station_id.is_none_or(|s| station == Some(s))
@@ -487,7 +493,7 @@ struct IntakeRow {
 }
 
 async fn intake_in(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<Vec<IntakeRow>> {
-    if scope.partner_id.is_none() && scope.collection_id.is_none() {
+    if !scope.narrowed() {
         return intake_days(conn, scope).await;
     }
     let mut query = Query::select();
@@ -505,25 +511,16 @@ async fn intake_in(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<Vec<
             Expr::cust("CAST(SUM(items.gross_mass_g) AS BIGINT)"),
             Alias::new("mass_g"),
         )
-        .from(collection::Entity)
-        .inner_join(
-            item::Entity,
+        .from(item::Entity)
+        .and_where(
             Expr::col((item::Entity, item::Column::CollectionId))
-                .equals((collection::Entity, collection::Column::Id)),
+                .in_subquery(collections_kept(scope, Some((scope.from, scope.to)))),
         )
-        .and_where(Expr::col((collection::Entity, collection::Column::ReceivedOn)).gte(scope.from))
-        .and_where(Expr::col((collection::Entity, collection::Column::ReceivedOn)).lte(scope.to))
         .group_by_columns([
             (item::Entity, item::Column::KindId),
             (item::Entity, item::Column::WeeeCategory),
             (item::Entity, item::Column::State),
         ]);
-    if let Some(partner) = scope.partner_id {
-        query.and_where(Expr::col((collection::Entity, collection::Column::PartnerId)).eq(partner));
-    }
-    if let Some(id) = scope.collection_id {
-        query.and_where(Expr::col((collection::Entity, collection::Column::Id)).eq(id));
-    }
     if let Some(kind) = scope.kind_id {
         query.and_where(Expr::col((item::Entity, item::Column::KindId)).eq(kind));
     }
@@ -635,7 +632,7 @@ async fn copper_recovered_by_partner(
         .and_where(col("from_kind").eq("item"))
         .and_where(col("to_kind").eq("lot"))
         .group_by_col((collection::Entity, collection::Column::PartnerId));
-    if scope.partner_id.is_some() || scope.collection_id.is_some() {
+    if scope.narrowed() {
         query.and_where(
             Expr::col((collection::Entity, collection::Column::Id))
                 .in_subquery(collections_kept(scope, None)),
@@ -748,8 +745,7 @@ pub async fn yields(
     .await?;
     // Dismantlings narrowed to a partner or a collection come from the detail, which names
     // the collection; otherwise from the totals.
-    let narrowed = scope.partner_id.is_some() || scope.collection_id.is_some();
-    let dismantled = if narrowed {
+    let dismantled = if scope.narrowed() {
         daily::read(
             conn,
             Table::Detail,
@@ -1076,7 +1072,7 @@ async fn mass_balance(
     let received = Some((scope.from, scope.to));
     // Narrowed to a partner or a collection: the detail of the collections received; else
     // what left items by the day they were received.
-    let out_of_received = if scope.partner_id.is_some() || scope.collection_id.is_some() {
+    let out_of_received = if scope.narrowed() {
         daily::read(
             conn,
             Table::Detail,

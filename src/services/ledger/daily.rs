@@ -2,17 +2,18 @@
 //! supervisors' reports tell apart, in three tables of one shape ([`Table`]). Posting adds
 //! each operation's movements to all three in its own transaction ([`add`]), reports read a
 //! period's rows ([`read`]), and `ledger check` sums the movements afresh and compares
-//! ([`differences`]), so the tables are derived from the ledger and cannot drift unseen. In the table an absent id is the nil uuid and an absent account
-//! the empty string, so every column of the key is NOT NULL and one primary key serves the
-//! upsert on both databases; in Rust they are `None`.
+//! ([`differences`]), so the tables are derived from the ledger and cannot drift unseen.
+//! In the tables an absent id is the nil uuid and an absent account the empty string, so
+//! every column of the key is NOT NULL and one primary key serves the upsert on both
+//! databases; in Rust they are `None`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Expr, OnConflict, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DeriveIden, EntityTrait, ExprTrait,
-    FromQueryResult, QueryFilter, QuerySelect, Statement,
+    ConnectionTrait, DatabaseTransaction, DeriveIden, EntityTrait, ExprTrait, FromQueryResult,
+    QuerySelect, Statement,
 };
 use uuid::Uuid;
 
@@ -207,24 +208,39 @@ pub async fn add(
         .filter(|p| holders.get(&p.from).is_some_and(|h| h.kind == "item"))
         .map(|p| p.from)
         .collect();
+    // Each item source's kind and collection, and the day that collection was received.
     let mut items: HashMap<Uuid, (Uuid, Uuid)> = HashMap::new();
     let mut received_on: HashMap<Uuid, NaiveDate> = HashMap::new();
     if !item_sources.is_empty() {
-        items = item::Entity::find()
-            .select_only()
+        #[derive(FromQueryResult)]
+        struct Source {
+            id: Uuid,
+            kind_id: Uuid,
+            collection_id: Uuid,
+            received_on: NaiveDate,
+        }
+        let mut query = Query::select();
+        query
             .columns([
-                item::Column::Id,
-                item::Column::KindId,
-                item::Column::CollectionId,
+                (item::Entity, item::Column::Id),
+                (item::Entity, item::Column::KindId),
+                (item::Entity, item::Column::CollectionId),
             ])
-            .filter(item::Column::Id.is_in(item_sources))
-            .into_tuple::<(Uuid, Uuid, Uuid)>()
+            .column((collection::Entity, collection::Column::ReceivedOn))
+            .from(item::Entity)
+            .inner_join(
+                collection::Entity,
+                Expr::col((collection::Entity, collection::Column::Id))
+                    .equals((item::Entity, item::Column::CollectionId)),
+            )
+            .and_where(Expr::col((item::Entity, item::Column::Id)).is_in(item_sources));
+        for source in Source::find_by_statement(txn.get_database_backend().build(&query))
             .all(txn)
             .await?
-            .into_iter()
-            .map(|(id, kind, collection)| (id, (kind, collection)))
-            .collect();
-        received_on = receptions(txn, items.values().map(|i| i.1).collect()).await?;
+        {
+            items.insert(source.id, (source.kind_id, source.collection_id));
+            received_on.insert(source.collection_id, source.received_on);
+        }
     }
     let mut detail: BTreeMap<FlowKey, FlowSum> = BTreeMap::new();
     for movement in posted {
@@ -257,18 +273,11 @@ pub async fn add(
     Ok(())
 }
 
-/// The day each of these collections was received.
-async fn receptions(
-    conn: &impl ConnectionTrait,
-    collections: HashSet<Uuid>,
-) -> AppResult<HashMap<Uuid, NaiveDate>> {
-    let mut query = collection::Entity::find()
+/// The day each collection was received.
+async fn receptions(conn: &impl ConnectionTrait) -> AppResult<HashMap<Uuid, NaiveDate>> {
+    Ok(collection::Entity::find()
         .select_only()
-        .columns([collection::Column::Id, collection::Column::ReceivedOn]);
-    if !collections.is_empty() {
-        query = query.filter(collection::Column::Id.is_in(collections));
-    }
-    Ok(query
+        .columns([collection::Column::Id, collection::Column::ReceivedOn])
         .into_tuple::<(Uuid, NaiveDate)>()
         .all(conn)
         .await?
@@ -384,6 +393,15 @@ pub struct Period {
     pub over_days: bool,
 }
 
+/// Every row of a table, as stored.
+fn rows_of(table: Table) -> SelectStatement {
+    Query::select()
+        .columns(KEY)
+        .columns([FlowDays::MassG, FlowDays::Movements])
+        .from(Alias::new(table.name()))
+        .to_owned()
+}
+
 /// The daily flows of a period.
 pub async fn read(
     conn: &impl ConnectionTrait,
@@ -401,12 +419,10 @@ pub async fn read(
                 FlowDays::Movements,
             )
             .group_by_columns(KEY[1..].iter().copied());
+        query.from(Alias::new(table.name()));
     } else {
-        query
-            .columns(KEY)
-            .columns([FlowDays::MassG, FlowDays::Movements]);
+        query = rows_of(table);
     }
-    query.from(Alias::new(table.name()));
     match period.op_kind {
         Some(kind) => query.and_where(Expr::col(FlowDays::OpKind).eq(kind)),
         None => query.and_where(Expr::col(FlowDays::OpKind).ne("intake")),
@@ -444,16 +460,11 @@ pub async fn differences(conn: &impl ConnectionTrait) -> AppResult<Vec<String>> 
     .map(Flow::from)
     .map(|f| (f.key, f.sum))
     .collect();
-    let received_on = receptions(conn, HashSet::new()).await?;
+    let received_on = receptions(conn).await?;
     let mut differences = Vec::new();
     for table in Table::ALL {
         let mut fresh = table.sum(&detail, &received_on);
-        let mut query = Query::select();
-        query
-            .columns(KEY)
-            .columns([FlowDays::MassG, FlowDays::Movements])
-            .from(Alias::new(table.name()));
-        let stored = Row::find_by_statement(backend.build(&query))
+        let stored = Row::find_by_statement(backend.build(&rows_of(table)))
             .all(conn)
             .await?;
         let name = table.name();
