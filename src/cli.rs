@@ -565,6 +565,7 @@ async fn serve(config: Config) -> Result<(), String> {
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(url = %format!("http://{local}/"), database = %db::redact(&config.database_url), "greenchip is listening");
     println!("greenchip is listening on http://{local}/");
+    db::spawn_checkpoints(db.clone());
     let state = AppState::try_new(db, config).map_err(|error| format!("label layouts: {error}"))?;
     let app = crate::app(state);
     axum::serve(
