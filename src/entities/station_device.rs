@@ -31,11 +31,24 @@ pub enum Relation {
         to = "super::station::Column::Id"
     )]
     Station,
+    /// The apprentice signed in at the device.
+    #[sea_orm(
+        belongs_to = "super::user::Entity",
+        from = "Column::SignedInUserId",
+        to = "super::user::Column::Id"
+    )]
+    SignedIn,
 }
 
 impl Related<super::station::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Station.def()
+    }
+}
+
+impl Related<super::user::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::SignedIn.def()
     }
 }
 

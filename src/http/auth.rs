@@ -260,11 +260,7 @@ pub const STATION_COOKIE: &str = "gc_station";
 
 /// A request from a device enrolled as a station (cookie `gc_station`, or the header
 /// `X-Station-Token` for scanners and scripts).
-#[derive(Debug, Clone)]
-pub struct StationDevice {
-    pub device: crate::entities::station_device::Model,
-    pub station: crate::entities::station::Model,
-}
+pub use crate::services::stations::Session as StationDevice;
 
 impl FromRequestParts<AppState> for StationDevice {
     type Rejection = AppError;
@@ -283,10 +279,9 @@ impl FromRequestParts<AppState> for StationDevice {
                 token
             }
         };
-        let (device, station) = crate::services::stations::resolve(&state.db, token.trim())
+        crate::services::stations::resolve(&state.db, token.trim())
             .await?
-            .ok_or(AppError::Unauthenticated)?;
-        Ok(StationDevice { device, station })
+            .ok_or(AppError::Unauthenticated)
     }
 }
 
@@ -375,19 +370,15 @@ impl FromRequestParts<AppState> for Performing {
             <StationDevice as OptionalFromRequestParts<AppState>>::from_request_parts(parts, state)
                 .await?
         {
-            let apprentice = crate::services::stations::signed_in(
-                &state.db,
-                &at.device,
-                state.config.station_idle_minutes,
-                chrono::Utc::now(),
-            )
-            .await?
-            .ok_or_else(|| {
-                AppError::conflict(
-                    "not_signed_in",
-                    "scan your badge first: no apprentice is signed in at this station",
-                )
-            })?;
+            let apprentice = at
+                .apprentice(state.config.station_idle_minutes, chrono::Utc::now())
+                .cloned()
+                .ok_or_else(|| {
+                    AppError::conflict(
+                        "not_signed_in",
+                        "scan your badge first: no apprentice is signed in at this station",
+                    )
+                })?;
             return Ok(Performing(crate::services::flows::Performer {
                 role: users::role_of(&apprentice),
                 user: apprentice,

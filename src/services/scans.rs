@@ -89,11 +89,11 @@ fn answer(result: ScanResult, message: impl Into<String>) -> ScanAnswer {
 pub async fn scan(
     db: &DatabaseConnection,
     log: &ScanLog,
-    device: &station_device::Model,
-    at_station: &station::Model,
+    session: &stations::Session,
     request: ScanRequest,
     idle_minutes: u32,
 ) -> AppResult<ScanAnswer> {
+    let (device, at_station) = (&session.device, &session.station);
     let client_id = request.client_scan_id.trim().to_string();
     if client_id.is_empty() || client_id.len() > 100 {
         return Err(AppError::invalid(
@@ -112,7 +112,7 @@ pub async fn scan(
     let outcome = if is_badge {
         // A badge signs someone in: the sign-in and its scan row are one transaction.
         let txn = begin_write(db).await?;
-        let mut signed_in = stations::signed_in(&txn, device, idle_minutes, now).await?;
+        let mut signed_in = session.apprentice(idle_minutes, now).cloned();
         let resolved = resolve(&txn, device, at_station, &request, &mut signed_in).await?;
         let (reply, row) = logged(
             device,
@@ -129,7 +129,7 @@ pub async fn scan(
     } else {
         // Anything else only reads to resolve; its one write is the scan's row, stored by
         // the scan log's writer together with the rows of other stations' scans.
-        let mut signed_in = stations::signed_in(db, device, idle_minutes, now).await?;
+        let mut signed_in = session.apprentice(idle_minutes, now).cloned();
         let resolved = resolve(db, device, at_station, &request, &mut signed_in).await?;
         let (reply, row) = logged(
             device,

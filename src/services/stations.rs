@@ -200,41 +200,47 @@ pub async fn revoke(
     Ok(revoked)
 }
 
-/// A device's live station session, with its station (none when revoked or unknown).
-pub async fn resolve(
-    conn: &impl ConnectionTrait,
-    token: &str,
-) -> AppResult<Option<(station_device::Model, station::Model)>> {
+/// A device's live station session: the device, its station, and the user its
+/// `signed_in_user_id` names (see [`Session::apprentice`] for the idle timeout).
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub device: station_device::Model,
+    pub station: station::Model,
+    pub signed_in: Option<user::Model>,
+}
+
+impl Session {
+    /// The apprentice signed in at the device, unless the idle timeout has passed or the
+    /// account was deactivated.
+    pub fn apprentice(&self, idle_minutes: u32, now: DateTime<Utc>) -> Option<&user::Model> {
+        let last = self.device.last_activity_at?;
+        if now - last > Duration::minutes(i64::from(idle_minutes)) {
+            return None;
+        }
+        self.signed_in.as_ref().filter(|u| u.active)
+    }
+}
+
+/// A device's live station session (none when revoked, unknown, or its station inactive).
+pub async fn resolve(conn: &impl ConnectionTrait, token: &str) -> AppResult<Option<Session>> {
     if !token.starts_with(DEVICE_TOKEN_PREFIX) {
         return Ok(None);
     }
     // One query: every scan and action starts here.
     let found = station_device::Entity::find()
         .find_also_related(station::Entity)
+        .find_also_related(user::Entity)
         .filter(station_device::Column::TokenHash.eq(secrets::token_hash(token)))
         .filter(station_device::Column::RevokedAt.is_null())
         .one(conn)
         .await?;
-    Ok(found.and_then(|(device, station)| Some((device, station.filter(|s| s.active)?))))
-}
-
-/// The apprentice signed in at a device, unless the idle timeout has passed.
-pub async fn signed_in(
-    conn: &impl ConnectionTrait,
-    device: &station_device::Model,
-    idle_minutes: u32,
-    now: DateTime<Utc>,
-) -> AppResult<Option<user::Model>> {
-    let (Some(user_id), Some(last)) = (device.signed_in_user_id, device.last_activity_at) else {
-        return Ok(None);
-    };
-    if now - last > Duration::minutes(i64::from(idle_minutes)) {
-        return Ok(None);
-    }
-    Ok(user::Entity::find_by_id(user_id)
-        .one(conn)
-        .await?
-        .filter(|u| u.active))
+    Ok(found.and_then(|(device, station, signed_in)| {
+        Some(Session {
+            device,
+            station: station.filter(|s| s.active)?,
+            signed_in,
+        })
+    }))
 }
 
 /// Why a badge did not sign anyone in.

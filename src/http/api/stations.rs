@@ -233,8 +233,7 @@ pub async fn scan(
     let answer = scans::scan(
         &state.db,
         &state.scan_log,
-        &at.device,
-        &at.station,
+        &at,
         body.into_scan(),
         state.config.station_idle_minutes,
     )
@@ -317,16 +316,12 @@ pub async fn session(
     State(state): State<AppState>,
     at: StationDevice,
 ) -> AppResult<Json<StationSession>> {
-    let apprentice = stations::signed_in(
-        &state.db,
-        &at.device,
-        state.config.station_idle_minutes,
-        Utc::now(),
-    )
-    .await?;
+    let apprentice = at
+        .apprentice(state.config.station_idle_minutes, Utc::now())
+        .map(|a| a.display_name.clone());
     Ok(Json(StationSession {
         station: at.station.into(),
-        apprentice: apprentice.map(|a| a.display_name),
+        apprentice,
         idle_minutes: state.config.station_idle_minutes,
     }))
 }
@@ -349,21 +344,16 @@ pub async fn act(
     at: StationDevice,
     Json(request): Json<ActionRequest>,
 ) -> AppResult<Json<ActionAnswer>> {
-    let apprentice = stations::signed_in(
-        &state.db,
-        &at.device,
-        state.config.station_idle_minutes,
-        Utc::now(),
-    )
-    .await?
-    .ok_or_else(|| {
-        AppError::conflict(
-            "not_signed_in",
-            "scan your badge first: no apprentice is signed in at this station",
-        )
-    })?;
+    let apprentice = at
+        .apprentice(state.config.station_idle_minutes, Utc::now())
+        .ok_or_else(|| {
+            AppError::conflict(
+                "not_signed_in",
+                "scan your badge first: no apprentice is signed in at this station",
+            )
+        })?;
     Ok(Json(
-        actions::act(&state.db, &at.device, &at.station, &apprentice, request).await?,
+        actions::act(&state.db, &at.device, &at.station, apprentice, request).await?,
     ))
 }
 
