@@ -5,6 +5,12 @@ for 30 s against a running release build (docs/benchmarks.md has the figures).
     cargo build --release
     python3 benches/scans.py                      # SQLite, a fresh file
     python3 benches/scans.py postgres://postgres@127.0.0.1/gc_scans   # PostgreSQL (emptied first)
+    RATE=2000 python3 benches/scans.py            # the latency at about 2,000 scans/s offered
+
+Without RATE every station scans again as soon as it is answered (the most the service
+can take, where the latency is the queue: 64 ÷ throughput on average). With RATE each
+station pauses a random time between scans, chosen so that the 64 of them offer about
+RATE scans a second; the achieved rate is printed with the latency.
 
 Needs wrk (Debian: wrk). Everything runs on 127.0.0.1 and stops by itself.
 """
@@ -45,6 +51,15 @@ request = function()
     ["Content-Type"] = "application/json",
     ["X-Station-Token"] = device.token,
   }, body)
+end
+
+-- With SCAN_DELAY_MS set, each connection pauses a random time (exponential, that mean)
+-- between its scans: stations scanning at a given pace rather than as fast as they can.
+local pause_ms = tonumber(os.getenv("SCAN_DELAY_MS") or "0")
+if pause_ms > 0 then
+  delay = function()
+    return math.floor(-math.log(1 - math.random()) * pause_ms)
+  end
 end
 
 done = function(summary, latency, requests)
@@ -123,8 +138,13 @@ def main():
         with open(script, "w") as out:
             out.write(LUA)
         started = time.time()
+        wrk_env = dict(os.environ, SCAN_DEVICES=devices)
+        rate = float(os.environ.get("RATE", "0"))
+        if rate > 0:
+            # A station's cycle is its pause plus the answer's few milliseconds.
+            wrk_env["SCAN_DELAY_MS"] = str(max(1.0, 1000.0 * STATIONS / rate - 3.0))
         result = subprocess.run(["wrk", "-t2", f"-c{STATIONS}", f"-d{DURATION_S}s", "--latency", "-s", script, base],
-                                env=dict(os.environ, SCAN_DEVICES=devices), capture_output=True, text=True, check=True)
+                                env=wrk_env, capture_output=True, text=True, check=True)
         elapsed = time.time() - started
         stats = dict(re.findall(r"(\w+)=(\d+)", result.stdout.split("RESULT", 1)[1]))
         requests = int(stats["requests"])
