@@ -100,25 +100,34 @@ pub async fn open(config: &Config) -> Result<DatabaseConnection, OpenError> {
 fn stable_plans(
     handle: std::ptr::NonNull<libsqlite3_sys::sqlite3>,
 ) -> Result<(), sea_orm::sqlx::Error> {
-    use libsqlite3_sys::{SQLITE_DBCONFIG_ENABLE_QPSG, SQLITE_OK, sqlite3_db_config};
-    // SAFETY: the handle is locked out of its worker thread for this call, and the
-    // arguments match the documented signature of SQLITE_DBCONFIG_ENABLE_QPSG (an int to
-    // set, and an optional int pointer for the new value).
+    match plan_stability(handle, 1) {
+        (libsqlite3_sys::SQLITE_OK, 1) => Ok(()),
+        (code, _) => Err(sea_orm::sqlx::Error::Configuration(
+            format!("SQLite refused its query planner setting (code {code})").into(),
+        )),
+    }
+}
+
+/// Sets the planner's stability guarantee (1 on, 0 off, -1 leaves it): SQLite's result
+/// code, and whether it is on afterwards (1) or not (0).
+fn plan_stability(
+    handle: std::ptr::NonNull<libsqlite3_sys::sqlite3>,
+    set: std::ffi::c_int,
+) -> (std::ffi::c_int, std::ffi::c_int) {
+    use libsqlite3_sys::{SQLITE_DBCONFIG_ENABLE_QPSG, sqlite3_db_config};
+    let mut on: std::ffi::c_int = -1;
+    // SAFETY: the caller holds the handle locked out of its worker thread (sqlx's
+    // `lock_handle`), and the arguments match the documented signature of
+    // SQLITE_DBCONFIG_ENABLE_QPSG: an int to set, and an int pointer for the state after.
     let code = unsafe {
         sqlite3_db_config(
             handle.as_ptr(),
             SQLITE_DBCONFIG_ENABLE_QPSG,
-            1 as std::ffi::c_int,
-            std::ptr::null_mut::<std::ffi::c_int>(),
+            set,
+            &mut on as *mut std::ffi::c_int,
         )
     };
-    if code == SQLITE_OK {
-        Ok(())
-    } else {
-        Err(sea_orm::sqlx::Error::Configuration(
-            format!("SQLite refused its query planner setting (code {code})").into(),
-        ))
-    }
+    (code, on)
 }
 
 /// How often the service moves SQLite's write-ahead log into the database file.
@@ -239,20 +248,9 @@ mod tests {
 
     /// Whether a pooled SQLite connection has the planner's stability guarantee on.
     async fn plans_are_stable(db: &DatabaseConnection) -> bool {
-        use libsqlite3_sys::{SQLITE_DBCONFIG_ENABLE_QPSG, sqlite3_db_config};
         let mut connection = db.get_sqlite_connection_pool().acquire().await.unwrap();
         let mut handle = connection.lock_handle().await.unwrap();
-        let mut on: std::ffi::c_int = -1;
-        // SAFETY: the handle is locked out of its worker; -1 asks without changing it.
-        unsafe {
-            sqlite3_db_config(
-                handle.as_raw_handle().as_ptr(),
-                SQLITE_DBCONFIG_ENABLE_QPSG,
-                -1 as std::ffi::c_int,
-                &mut on as *mut std::ffi::c_int,
-            );
-        }
-        on == 1
+        plan_stability(handle.as_raw_handle(), -1) == (libsqlite3_sys::SQLITE_OK, 1)
     }
 
     #[tokio::test]

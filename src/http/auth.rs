@@ -371,14 +371,8 @@ impl FromRequestParts<AppState> for Performing {
                 .await?
         {
             let apprentice = at
-                .apprentice(state.config.station_idle_minutes, chrono::Utc::now())
-                .cloned()
-                .ok_or_else(|| {
-                    AppError::conflict(
-                        "not_signed_in",
-                        "scan your badge first: no apprentice is signed in at this station",
-                    )
-                })?;
+                .require_apprentice(state.config.station_idle_minutes, chrono::Utc::now())?
+                .clone();
             return Ok(Performing(crate::services::flows::Performer {
                 role: users::role_of(&apprentice),
                 user: apprentice,

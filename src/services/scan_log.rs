@@ -4,8 +4,8 @@
 //! Stored one by one, every scan takes the database's write lock for itself: on SQLite the
 //! connections then queue on its single writer and sleep in the busy handler. Here one
 //! writer task takes every row that is waiting and stores them in one commit (in a few
-//! statements of fixed sizes), and only then answers each waiting scan: as durable as a row per commit, with
-//! one write per batch. A row whose device already logged its client scan id is skipped
+//! statements of fixed sizes), and only then answers each waiting scan: as durable as a
+//! row per commit, with one write per batch. A row whose device already logged its client scan id is skipped
 //! and its scan told so, to answer the first answer.
 
 use std::sync::OnceLock;
@@ -104,8 +104,7 @@ async fn store(
             .into_iter()
             .find(|size| *size <= rows.len())
             .unwrap_or(1);
-        let rest = rows.split_off(size);
-        let inserted = scan::Entity::insert_many(std::mem::replace(&mut rows, rest))
+        let inserted = scan::Entity::insert_many(rows.drain(..size))
             .on_conflict(
                 OnConflict::columns([scan::Column::DeviceId, scan::Column::ClientScanId])
                     .do_nothing()

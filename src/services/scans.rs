@@ -107,12 +107,13 @@ pub async fn scan(
     // A repeat is caught by the scan log's unique key when its row is written: checking
     // first would cost every scan a query for the rare retry.
     let now = crate::clock::now();
+    // A badge scan may change who is signed in; the answer names who is after it.
+    let mut signed_in = session.apprentice(idle_minutes, now).cloned();
     let is_badge =
         Code::from_scan(&request.raw).is_ok_and(|code| code.kind() == CodeKind::Apprentice);
     let outcome = if is_badge {
         // A badge signs someone in: the sign-in and its scan row are one transaction.
         let txn = begin_write(db).await?;
-        let mut signed_in = session.apprentice(idle_minutes, now).cloned();
         let resolved = resolve(&txn, device, at_station, &request, &mut signed_in).await?;
         let (reply, row) = logged(
             device,
@@ -129,7 +130,6 @@ pub async fn scan(
     } else {
         // Anything else only reads to resolve; its one write is the scan's row, stored by
         // the scan log's writer together with the rows of other stations' scans.
-        let mut signed_in = session.apprentice(idle_minutes, now).cloned();
         let resolved = resolve(db, device, at_station, &request, &mut signed_in).await?;
         let (reply, row) = logged(
             device,

@@ -219,6 +219,20 @@ impl Session {
         }
         self.signed_in.as_ref().filter(|u| u.active)
     }
+
+    /// The signed-in apprentice, for an action that needs one: 409 `not_signed_in` without.
+    pub fn require_apprentice(
+        &self,
+        idle_minutes: u32,
+        now: DateTime<Utc>,
+    ) -> AppResult<&user::Model> {
+        self.apprentice(idle_minutes, now).ok_or_else(|| {
+            AppError::conflict(
+                "not_signed_in",
+                "scan your badge first: no apprentice is signed in at this station",
+            )
+        })
+    }
 }
 
 /// A device's live station session (none when revoked, unknown, or its station inactive).

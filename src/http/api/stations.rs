@@ -344,14 +344,7 @@ pub async fn act(
     at: StationDevice,
     Json(request): Json<ActionRequest>,
 ) -> AppResult<Json<ActionAnswer>> {
-    let apprentice = at
-        .apprentice(state.config.station_idle_minutes, Utc::now())
-        .ok_or_else(|| {
-            AppError::conflict(
-                "not_signed_in",
-                "scan your badge first: no apprentice is signed in at this station",
-            )
-        })?;
+    let apprentice = at.require_apprentice(state.config.station_idle_minutes, Utc::now())?;
     Ok(Json(
         actions::act(&state.db, &at.device, &at.station, apprentice, request).await?,
     ))
