@@ -661,28 +661,145 @@ async fn copper_recovered_by_partner(
         .collect())
 }
 
+/// The names the report looks up: equipment kinds, materials, stations, people, partners.
+struct Catalogue {
+    kinds: HashMap<Uuid, equipment_kind::Model>,
+    materials: HashMap<Uuid, material::Model>,
+    stations: HashMap<Uuid, station::Model>,
+    people: HashMap<Uuid, String>,
+    partners: HashMap<Uuid, String>,
+}
+
+impl Catalogue {
+    /// Reads the five tables at once, each over a connection of its own.
+    async fn read(conn: &impl ConnectionTrait) -> AppResult<Self> {
+        let (kinds, materials, stations, people, partners) = tokio::try_join!(
+            equipment_kind::Entity::find().all(conn),
+            material::Entity::find().all(conn),
+            station::Entity::find().all(conn),
+            user::Entity::find().all(conn),
+            crate::entities::partner::Entity::find().all(conn),
+        )?;
+        Ok(Self {
+            kinds: kinds.into_iter().map(|k| (k.id, k)).collect(),
+            materials: materials.into_iter().map(|m| (m.id, m)).collect(),
+            stations: stations.into_iter().map(|s| (s.id, s)).collect(),
+            people: people.into_iter().map(|u| (u.id, u.display_name)).collect(),
+            partners: partners.into_iter().map(|p| (p.id, p.name)).collect(),
+        })
+    }
+}
+
+/// The yield report of a scope. Its reads do not depend on each other, so they run at once,
+/// each over a connection of its own from the pool (one after another inside a transaction):
+/// on PostgreSQL the slowest of them, not their sum, sets how long the report takes.
 pub async fn yields(
     conn: &impl ConnectionTrait,
     scope: &Scope,
     lang: crate::i18n::Lang,
 ) -> AppResult<YieldReport> {
-    let kinds: HashMap<Uuid, equipment_kind::Model> = equipment_kind::Entity::find()
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|k| (k.id, k))
-        .collect();
-    let materials: HashMap<Uuid, material::Model> = material::Entity::find()
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m))
-        .collect();
+    let Catalogue {
+        kinds,
+        materials,
+        stations,
+        people,
+        partners: partner_names,
+    } = Catalogue::read(conn).await?;
     let material_name = |m: &material::Model| lang.name(&m.name_en, &m.name_fr).to_string();
     let kind_name = |k: &equipment_kind::Model| lang.name(&k.name_en, &k.name_fr).to_string();
+    let ingot_material: HashSet<Uuid> = materials
+        .values()
+        .filter(|m| m.code == INGOT_MATERIAL)
+        .map(|m| m.id)
+        .collect();
+    let copper_materials: Vec<Uuid> = materials
+        .values()
+        .filter(|m| m.family == "copper")
+        .map(|m| m.id)
+        .collect();
+    let copper_lot_materials: Vec<Uuid> = materials
+        .values()
+        .filter(|m| m.family == "copper" && m.code != INGOT_MATERIAL)
+        .map(|m| m.id)
+        .collect();
+
+    // The period's movements, summed over its days by what the report tells apart.
+    let days = Some((scope.from, scope.to));
+    let totals = daily::read(
+        conn,
+        Table::Totals,
+        daily::Period {
+            days,
+            over_days: true,
+            ..Default::default()
+        },
+    );
+    // Dismantlings narrowed to a partner or a collection come from the detail, which names
+    // the collection; otherwise from the totals.
+    let narrowed_dismantlings = async {
+        if !scope.narrowed() {
+            return Ok(None);
+        }
+        let detail = daily::read(
+            conn,
+            Table::Detail,
+            daily::Period {
+                days,
+                collections: Some(collections_kept(scope, None)),
+                item_kind: scope.kind_id,
+                op_kind: Some("dismantle"),
+                over_days: true,
+            },
+        );
+        detail.await.map(Some)
+    };
+    let copper_lots = async {
+        Ok::<_, AppError>(
+            lot::Entity::find()
+                .filter(lot::Column::OpenedAt.gte(scope.start()))
+                .filter(lot::Column::OpenedAt.lt(scope.end()))
+                .filter(lot::Column::MaterialId.is_in(copper_lot_materials))
+                .count(conn)
+                .await? as i64,
+        )
+    };
+    let (
+        received,
+        flows,
+        narrowed_dismantlings,
+        partner_copper,
+        pours,
+        reasoned,
+        melts,
+        copper_lots,
+        stock,
+        tasks,
+        mass_balance,
+    ) = tokio::try_join!(
+        intake_in(conn, scope),
+        totals,
+        narrowed_dismantlings,
+        copper_recovered_by_partner(conn, scope, copper_materials),
+        // Ingot by whose equipment it came from: the pour movements' parts, by collection.
+        movements_in(
+            conn,
+            scope,
+            Expr::col((operation::Entity, operation::Column::Kind)).eq("pour"),
+        ),
+        // Steps a supervisor let through with a reason: read movement by movement.
+        movements_in(
+            conn,
+            scope,
+            Expr::col((operation::Entity, operation::Column::Reason)).is_not_null(),
+        ),
+        melt_lines(conn, scope, &ingot_material),
+        copper_lots,
+        stock(conn, &materials, &stations, lang),
+        tasks_in(conn, scope),
+        mass_balance(conn, scope, &kinds, &materials, lang),
+    )?;
 
     // Intake and its fate: the items received in the period.
-    let received = intake_in(conn, scope).await?;
     let mut intake: BTreeMap<(String, i64), (String, i64, i64)> = BTreeMap::new();
     let mut fates: BTreeMap<&'static str, (i64, i64)> = BTreeMap::new();
     for found in &received {
@@ -731,48 +848,7 @@ pub async fn yields(
         })
         .collect();
 
-    // The period's movements, summed over its days by what the report tells apart.
-    let days = Some((scope.from, scope.to));
-    let flows = daily::read(
-        conn,
-        Table::Totals,
-        daily::Period {
-            days,
-            over_days: true,
-            ..Default::default()
-        },
-    )
-    .await?;
-    // Dismantlings narrowed to a partner or a collection come from the detail, which names
-    // the collection; otherwise from the totals.
-    let dismantled = if scope.narrowed() {
-        daily::read(
-            conn,
-            Table::Detail,
-            daily::Period {
-                days,
-                collections: Some(collections_kept(scope, None)),
-                item_kind: scope.kind_id,
-                op_kind: Some("dismantle"),
-                over_days: true,
-            },
-        )
-        .await?
-    } else {
-        flows.clone()
-    };
-    let stations: HashMap<Uuid, station::Model> = station::Entity::find()
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
-    let people: HashMap<Uuid, String> = user::Entity::find()
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.display_name))
-        .collect();
+    let dismantled = narrowed_dismantlings.as_ref().unwrap_or(&flows);
 
     // Recovery: dismantlings of items that pass the equipment filters, by work filters.
     let dismantle_passes = |f: &FlowKey| {
@@ -831,11 +907,6 @@ pub async fn yields(
     let recovered_g = recovery.iter().map(|r| r.mass_g).sum();
 
     // The copper chain.
-    let ingot_material: HashSet<Uuid> = materials
-        .values()
-        .filter(|m| m.code == INGOT_MATERIAL)
-        .map(|m| m.id)
-        .collect();
     let is_ingot = |material: Option<Uuid>| material.is_some_and(|id| ingot_material.contains(&id));
     let mut charged_g = 0;
     let mut ingot_g = 0;
@@ -855,21 +926,9 @@ pub async fn yields(
             ingot_g += flow.sum.mass_g;
         }
     }
-    let copper_materials: Vec<Uuid> = materials
-        .values()
-        .filter(|m| m.family == "copper")
-        .map(|m| m.id)
-        .collect();
-    for (partner, grams) in copper_recovered_by_partner(conn, scope, copper_materials).await? {
+    for (partner, grams) in partner_copper {
         copper_by_partner.entry(partner).or_default().0 += grams;
     }
-    // Ingot by whose equipment it came from: the pour movements' parts, by collection.
-    let pours = movements_in(
-        conn,
-        scope,
-        Expr::col((operation::Entity, operation::Column::Kind)).eq("pour"),
-    )
-    .await?;
     let poured: Vec<_> = pours
         .iter()
         .filter(|m| {
@@ -897,12 +956,6 @@ pub async fn yields(
             }
         }
     }
-    let partner_names: HashMap<Uuid, String> = crate::entities::partner::Entity::find()
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect();
     let mut by_partner: Vec<PartnerCopper> = copper_by_partner
         .into_iter()
         .map(|(partner_id, (recovered_g, ingot_g))| PartnerCopper {
@@ -917,7 +970,6 @@ pub async fn yields(
             .cmp(&a.recovered_g)
             .then(a.partner.cmp(&b.partner))
     });
-    let melts = melt_lines(conn, scope, &ingot_material).await?;
     let poured_charge: i64 = melts
         .iter()
         .filter(|line| line.yield_bp.is_some())
@@ -928,19 +980,6 @@ pub async fn yields(
         .filter(|line| line.yield_bp.is_some())
         .map(|line| line.ingot_g)
         .sum();
-    let copper_lots: i64 = lot::Entity::find()
-        .filter(lot::Column::OpenedAt.gte(scope.start()))
-        .filter(lot::Column::OpenedAt.lt(scope.end()))
-        .filter(
-            lot::Column::MaterialId.is_in(
-                materials
-                    .values()
-                    .filter(|m| m.family == "copper" && m.code != INGOT_MATERIAL)
-                    .map(|m| m.id),
-            ),
-        )
-        .count(conn)
-        .await? as i64;
     let copper = CopperChain {
         recovered_g: copper_recovered,
         lots_opened: copper_lots,
@@ -984,13 +1023,6 @@ pub async fn yields(
             .or_insert_with(|| LossLine::new(person, Some(station_kind)))
             .add(input, loss, variance);
     }
-    // Steps a supervisor let through with a reason: read movement by movement.
-    let reasoned = movements_in(
-        conn,
-        scope,
-        Expr::col((operation::Entity, operation::Column::Reason)).is_not_null(),
-    )
-    .await?;
     let mut per_operation: BTreeMap<Uuid, (i64, &MoveRow)> = BTreeMap::new();
     for m in reasoned.iter().filter(|m| {
         WEIGHED.contains(&m.op_kind.as_str()) && scope.work_passes(m.station_id, m.actor_id)
@@ -1042,10 +1074,10 @@ pub async fn yields(
         losses_by_station_kind: finish(by_kind),
         losses_by_apprentice: finish(by_person),
         outliers,
-        stock: stock(conn, &materials, &stations, lang).await?,
-        throughput: throughput(conn, scope, &stations).await?,
-        apprentices: apprentices(conn, scope, &people).await?,
-        mass_balance: mass_balance(conn, scope, &kinds, &materials, lang).await?,
+        stock,
+        throughput: throughput(&tasks, &stations),
+        apprentices: apprentices(&tasks, &people),
+        mass_balance,
     })
 }
 
@@ -1330,13 +1362,12 @@ async fn tasks_in(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<Vec<t
 }
 
 /// Items and tasks per day per station kind.
-async fn throughput(
-    conn: &impl ConnectionTrait,
-    scope: &Scope,
+fn throughput(
+    tasks: &[task::Model],
     stations: &HashMap<Uuid, station::Model>,
-) -> AppResult<Vec<ThroughputLine>> {
+) -> Vec<ThroughputLine> {
     let mut days: BTreeMap<(NaiveDate, String), (HashSet<Uuid>, i64)> = BTreeMap::new();
-    for found in tasks_in(conn, scope).await? {
+    for found in tasks {
         let kind = stations
             .get(&found.station_id)
             .map(|s| s.kind.clone())
@@ -1349,25 +1380,20 @@ async fn throughput(
         }
         entry.1 += 1;
     }
-    Ok(days
-        .into_iter()
+    days.into_iter()
         .map(|((day, station_kind), (items, tasks))| ThroughputLine {
             day,
             station_kind,
             items: items.len() as i64,
             tasks,
         })
-        .collect())
+        .collect()
 }
 
 /// Tasks, hours and items per apprentice.
-async fn apprentices(
-    conn: &impl ConnectionTrait,
-    scope: &Scope,
-    people: &HashMap<Uuid, String>,
-) -> AppResult<Vec<ApprenticeLine>> {
+fn apprentices(tasks: &[task::Model], people: &HashMap<Uuid, String>) -> Vec<ApprenticeLine> {
     let mut lines: BTreeMap<Uuid, (i64, i64, HashSet<Uuid>)> = BTreeMap::new();
-    for found in tasks_in(conn, scope).await? {
+    for found in tasks {
         let entry = lines.entry(found.apprentice_id).or_default();
         entry.0 += 1;
         if let Some(ended) = found.ended_at {
@@ -1388,7 +1414,7 @@ async fn apprentices(
         })
         .collect();
     lines.sort_by(|a, b| a.apprentice.cmp(&b.apprentice));
-    Ok(lines)
+    lines
 }
 
 /// One table of a report as CSV: a header row with SI units in the names, then the rows.
@@ -1623,37 +1649,47 @@ pub const STALE_LOT_DAYS: i64 = 30;
 pub async fn dashboard(conn: &impl ConnectionTrait) -> AppResult<Dashboard> {
     let today = Utc::now().date_naive();
     let scope = resolve(conn, &ReportQuery::default()).await?;
-    let report = yields(conn, &scope, crate::i18n::Lang::En).await?;
-    let open = lot::Entity::find()
-        .filter(lot::Column::State.eq("open"))
-        .all(conn)
-        .await?;
-    let stale_before = Utc::now() - Duration::days(STALE_LOT_DAYS);
-    let mut stale: Vec<&lot::Model> = open.iter().filter(|l| l.opened_at < stale_before).collect();
-    stale.sort_by_key(|l| l.opened_at);
     let today_scope = Scope {
         from: today,
         to: today,
         ..scope.clone()
     };
-    let apprentices_today = tasks_in(conn, &today_scope)
-        .await?
+    let open_lots = async {
+        let open = lot::Entity::find()
+            .filter(lot::Column::State.eq("open"))
+            .all(conn);
+        Ok::<_, AppError>(open.await?)
+    };
+    let awaiting_sanitisation = async {
+        let triaged = item::Entity::find()
+            .filter(item::Column::DataBearing.eq(true))
+            .filter(item::Column::State.eq("triaged"))
+            .all(conn)
+            .await?;
+        let mut awaiting = Vec::new();
+        for found in triaged {
+            let facts = crate::services::actions::facts_of(conn, &found).await?;
+            if !facts.sanitised {
+                awaiting.push(found.code);
+            }
+        }
+        Ok(awaiting)
+    };
+    let (report, open, tasks_today, awaiting, ready) = tokio::try_join!(
+        yields(conn, &scope, crate::i18n::Lang::En),
+        open_lots,
+        tasks_in(conn, &today_scope),
+        awaiting_sanitisation,
+        crate::services::certificates::ready(conn, 20),
+    )?;
+    let stale_before = Utc::now() - Duration::days(STALE_LOT_DAYS);
+    let mut stale: Vec<&lot::Model> = open.iter().filter(|l| l.opened_at < stale_before).collect();
+    stale.sort_by_key(|l| l.opened_at);
+    let apprentices_today = tasks_today
         .iter()
         .map(|t| t.apprentice_id)
         .collect::<HashSet<_>>()
         .len() as i64;
-    let triaged = item::Entity::find()
-        .filter(item::Column::DataBearing.eq(true))
-        .filter(item::Column::State.eq("triaged"))
-        .all(conn)
-        .await?;
-    let mut awaiting = Vec::new();
-    for found in triaged {
-        let facts = crate::services::actions::facts_of(conn, &found).await?;
-        if !facts.sanitised {
-            awaiting.push(found.code);
-        }
-    }
     Ok(Dashboard {
         month_from: scope.from,
         intake_g: report.intake_g,
@@ -1665,11 +1701,7 @@ pub async fn dashboard(conn: &impl ConnectionTrait) -> AppResult<Dashboard> {
             stale_lots: stale.into_iter().map(|l| l.code.clone()).collect(),
             variance_outliers: report.outliers.len() as i64,
             awaiting_sanitisation: awaiting,
-            ready_for_certificate: crate::services::certificates::ready(conn, 20)
-                .await?
-                .into_iter()
-                .map(|r| r.collection)
-                .collect(),
+            ready_for_certificate: ready.into_iter().map(|r| r.collection).collect(),
         },
     })
 }

@@ -99,9 +99,9 @@ pub async fn page(
     if let Some(refused) = context.refusal(&state, READERS) {
         return refused;
     }
+    // The report, the partners for its filter and the months it charts, read at once.
     let loaded = async {
         let scope = reports::resolve(&state.db, &query).await?;
-        let report = reports::yields(&state.db, &scope, context.lang).await?;
         let partners = crate::services::partners::list(
             &state.db,
             crate::services::partners::PartnerFilter::default(),
@@ -109,12 +109,15 @@ pub async fn page(
                 page: Some(1),
                 per_page: Some(500),
             },
+        );
+        tokio::try_join!(
+            reports::yields(&state.db, &scope, context.lang),
+            partners,
+            reports::monthly(&state.db, scope.to, 12),
         )
-        .await?;
-        Ok::<_, crate::error::AppError>((report, partners))
     }
     .await;
-    let (report, partners) = match loaded {
+    let (report, partners, months) = match loaded {
         Ok(loaded) => loaded,
         Err(error) => return context.app_error(&state, error),
     };
@@ -133,10 +136,6 @@ pub async fn page(
         ),
     ];
     let lang = context.lang;
-    let months = match reports::monthly(&state.db, report.to, 12).await {
-        Ok(months) => months,
-        Err(error) => return context.app_error(&state, error),
-    };
     let charts = charts(&report, &months, lang);
     let sankey = match report.mass_balance.sankey() {
         Ok(diagram) => diagram.svg(lang.t("reports.mass_balance"), |grams| lang.kg(grams)),
