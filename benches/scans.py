@@ -6,6 +6,7 @@ for 30 s against a running release build (docs/benchmarks.md has the figures).
     python3 benches/scans.py                      # SQLite, a fresh file
     python3 benches/scans.py postgres://postgres@127.0.0.1/gc_scans   # PostgreSQL (emptied first)
     RATE=2000 python3 benches/scans.py            # the latency at about 2,000 scans/s offered
+    SERVER_CPUS=1 WRK_CPUS=0 python3 benches/scans.py   # each pinned to a core (taskset)
 
 Without RATE every station scans again as soon as it is answered (the most the service
 can take, where the latency is the queue: 64 ÷ throughput on average). With RATE each
@@ -28,6 +29,12 @@ BINARY = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "tar
 STATIONS = int(os.environ.get("STATIONS", "64"))
 DURATION_S = int(os.environ.get("DURATION_S", "30"))
 PASSWORD = "correct horse battery"
+
+def pinned(variable):
+    """`taskset -c <cpus>` when the variable names CPUs for that process, else nothing."""
+    cpus = os.environ.get(variable)
+    return ["taskset", "-c", cpus] if cpus else []
+
 
 LUA = r"""
 local devices = dofile(os.getenv("SCAN_DEVICES"))
@@ -98,7 +105,7 @@ def main():
     for index in range(STATIONS):
         out = run("user", "add", "--role", "apprentice", "--name", f"apprentice{index}")
         badges.append(re.search(r"badge: (AP-\w+)", out).group(1))
-    server = subprocess.Popen([BINARY, "serve", "--addr", "127.0.0.1:0", "--database-url", url], env=env,
+    server = subprocess.Popen([*pinned("SERVER_CPUS"), BINARY, "serve", "--addr", "127.0.0.1:0", "--database-url", url], env=env,
                               cwd=workdir, stdout=subprocess.PIPE, text=True)
     try:
         port = None
@@ -143,7 +150,7 @@ def main():
         if rate > 0:
             # A station's cycle is its pause plus the answer's few milliseconds.
             wrk_env["SCAN_DELAY_MS"] = str(max(1.0, 1000.0 * STATIONS / rate - 3.0))
-        result = subprocess.run(["wrk", "-t2", f"-c{STATIONS}", f"-d{DURATION_S}s", "--latency", "-s", script, base],
+        result = subprocess.run([*pinned("WRK_CPUS"), "wrk", "-t2", f"-c{STATIONS}", f"-d{DURATION_S}s", "--latency", "-s", script, base],
                                 env=wrk_env, capture_output=True, text=True, check=True)
         elapsed = time.time() - started
         stats = dict(re.findall(r"(\w+)=(\d+)", result.stdout.split("RESULT", 1)[1]))
