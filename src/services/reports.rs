@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, PaginatorTrait,
-    QueryFilter, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -1240,57 +1240,96 @@ async fn melt_lines(
     scope: &Scope,
     ingot_material: &HashSet<Uuid>,
 ) -> AppResult<Vec<MeltLine>> {
-    let found = crate::entities::melt::Entity::find()
-        .filter(crate::entities::melt::Column::StartedAt.lt(scope.end()))
-        .all(conn)
-        .await?;
-    let mut lines = Vec::new();
-    for melt in found {
-        let in_period = melt.started_at >= scope.start()
-            || melt
-                .finished_at
-                .is_some_and(|at| at >= scope.start() && at < scope.end());
-        if !in_period || scope.station_id.is_some_and(|s| s != melt.station_id) {
-            continue;
-        }
-        let charged: Vec<movement::Model> = movement::Entity::find()
-            .filter(movement::Column::ToHolderId.eq(melt.id))
-            .all(conn)
-            .await?;
-        let out: Vec<movement::Model> = movement::Entity::find()
-            .filter(movement::Column::FromHolderId.eq(melt.id))
-            .all(conn)
-            .await?;
-        let targets: HashMap<Uuid, Option<Uuid>> = holder::Entity::find()
-            .filter(holder::Column::Id.is_in(out.iter().map(|m| m.to_holder_id)))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|h| (h.id, h.material_id))
-            .collect();
-        let charged_g: i64 = charged.iter().map(|m| m.mass_g).sum();
-        let ingot_g: i64 = out
-            .iter()
-            .filter(|m| {
-                targets
-                    .get(&m.to_holder_id)
-                    .copied()
-                    .flatten()
-                    .is_some_and(|id| ingot_material.contains(&id))
-            })
-            .map(|m| m.mass_g)
-            .sum();
-        lines.push(MeltLine {
-            finished_on: melt.finished_at.map(|at| at.date_naive()),
-            melt: melt.code,
-            yield_bp: (melt.finished_at.is_some() && charged_g > 0)
-                .then(|| share_bp(ingot_g, charged_g)),
-            state: melt.state,
-            charged_g,
-            ingot_g,
-        });
+    use crate::entities::melt;
+    // Melts started in the period, or finished in it after starting before.
+    let mut found = melt::Entity::find()
+        .filter(melt::Column::StartedAt.lt(scope.end()))
+        .filter(
+            melt::Column::StartedAt
+                .gte(scope.start())
+                .or(melt::Column::FinishedAt
+                    .gte(scope.start())
+                    .and(melt::Column::FinishedAt.lt(scope.end()))),
+        )
+        .order_by_asc(melt::Column::StartedAt);
+    if let Some(station) = scope.station_id {
+        found = found.filter(melt::Column::StationId.eq(station));
     }
-    Ok(lines)
+    let found = found.all(conn).await?;
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = found.iter().map(|m| m.id).collect();
+    // What went into each melt, and what of it came out as ingot: two reads for all of them.
+    let (charged, poured) = tokio::try_join!(
+        mass_by_melt(conn, movement::Column::ToHolderId, &ids, None),
+        mass_by_melt(
+            conn,
+            movement::Column::FromHolderId,
+            &ids,
+            Some(ingot_material)
+        ),
+    )?;
+    Ok(found
+        .into_iter()
+        .map(|melt| {
+            let charged_g = charged.get(&melt.id).copied().unwrap_or(0);
+            let ingot_g = poured.get(&melt.id).copied().unwrap_or(0);
+            MeltLine {
+                finished_on: melt.finished_at.map(|at| at.date_naive()),
+                melt: melt.code,
+                yield_bp: (melt.finished_at.is_some() && charged_g > 0)
+                    .then(|| share_bp(ingot_g, charged_g)),
+                state: melt.state,
+                charged_g,
+                ingot_g,
+            }
+        })
+        .collect())
+}
+
+/// The mass of the movements whose `side` (into or out of a holder) is one of `melts`, by
+/// melt; with `into_material`, only those into a holder of one of those materials.
+async fn mass_by_melt(
+    conn: &impl ConnectionTrait,
+    side: movement::Column,
+    melts: &[Uuid],
+    into_material: Option<&HashSet<Uuid>>,
+) -> AppResult<HashMap<Uuid, i64>> {
+    let mut query = Query::select();
+    query
+        .expr_as(Expr::col((movement::Entity, side)), Alias::new("melt_id"))
+        .expr_as(
+            Expr::cust("CAST(SUM(movements.mass_g) AS BIGINT)"),
+            Alias::new("mass_g"),
+        )
+        .from(movement::Entity)
+        .and_where(Expr::col((movement::Entity, side)).is_in(melts.iter().copied()))
+        .group_by_col((movement::Entity, side));
+    if let Some(materials) = into_material {
+        query
+            .inner_join(
+                holder::Entity,
+                Expr::col((holder::Entity, holder::Column::Id))
+                    .equals((movement::Entity, movement::Column::ToHolderId)),
+            )
+            .and_where(
+                Expr::col((holder::Entity, holder::Column::MaterialId))
+                    .is_in(materials.iter().copied()),
+            );
+    }
+    #[derive(FromQueryResult)]
+    struct Line {
+        melt_id: Uuid,
+        mass_g: i64,
+    }
+    let statement = conn.get_database_backend().build(&query);
+    Ok(Line::find_by_statement(statement)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|l| (l.melt_id, l.mass_g))
+        .collect())
 }
 
 /// Lots holding mass now, by material and station.
