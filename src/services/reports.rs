@@ -614,7 +614,10 @@ async fn copper_recovered_by_partner(
     let col = |name: &str| Expr::col((flows.clone(), Alias::new(name)));
     let mut query = Query::select();
     query
-        .column((collection::Entity, collection::Column::PartnerId))
+        .expr_as(
+            Expr::col((collection::Entity, collection::Column::PartnerId)),
+            Alias::new("id"),
+        )
         .expr_as(
             Expr::cust("CAST(SUM(flow_days.mass_g) AS BIGINT)"),
             Alias::new("mass_g"),
@@ -647,17 +650,25 @@ async fn copper_recovered_by_partner(
     if let Some(kind) = scope.kind_id {
         query.and_where(col("item_kind_id").eq(kind));
     }
+    masses_by_id(conn, &query).await
+}
+
+/// The `(id, mass_g)` rows of a grouped query, collected as pairs.
+async fn masses_by_id<C: FromIterator<(Uuid, i64)>>(
+    conn: &impl ConnectionTrait,
+    query: &sea_orm::sea_query::SelectStatement,
+) -> AppResult<C> {
     #[derive(FromQueryResult)]
     struct Line {
-        partner_id: Uuid,
+        id: Uuid,
         mass_g: i64,
     }
-    let statement = conn.get_database_backend().build(&query);
+    let statement = conn.get_database_backend().build(query);
     Ok(Line::find_by_statement(statement)
         .all(conn)
         .await?
         .into_iter()
-        .map(|l| (l.partner_id, l.mass_g))
+        .map(|l| (l.id, l.mass_g))
         .collect())
 }
 
@@ -1298,7 +1309,7 @@ async fn mass_by_melt(
 ) -> AppResult<HashMap<Uuid, i64>> {
     let mut query = Query::select();
     query
-        .expr_as(Expr::col((movement::Entity, side)), Alias::new("melt_id"))
+        .expr_as(Expr::col((movement::Entity, side)), Alias::new("id"))
         .expr_as(
             Expr::cust("CAST(SUM(movements.mass_g) AS BIGINT)"),
             Alias::new("mass_g"),
@@ -1318,18 +1329,7 @@ async fn mass_by_melt(
                     .is_in(materials.iter().copied()),
             );
     }
-    #[derive(FromQueryResult)]
-    struct Line {
-        melt_id: Uuid,
-        mass_g: i64,
-    }
-    let statement = conn.get_database_backend().build(&query);
-    Ok(Line::find_by_statement(statement)
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|l| (l.melt_id, l.mass_g))
-        .collect())
+    masses_by_id(conn, &query).await
 }
 
 /// Lots holding mass now, by material and station.

@@ -394,11 +394,21 @@ async fn filters_narrow_the_report_and_csv_exports_every_table() {
         .await;
     assert_eq!(before["intake_g"], 0);
     assert_eq!(before["copper"]["ingot_g"], 0);
+    assert_eq!(before["copper"]["melts"], json!([]), "the melt is today's");
     let smelting = known
         .report(&format!("?station={}", known.smelting.0))
         .await;
     assert_eq!(smelting["dismantled_g"], 0);
     assert_eq!(smelting["copper"]["ingot_g"], 9_500);
+    assert_eq!(smelting["copper"]["melts"].as_array().unwrap().len(), 1);
+    let dismantling = known
+        .report(&format!("?station={}", known.dismantling.0))
+        .await;
+    assert_eq!(
+        dismantling["copper"]["melts"],
+        json!([]),
+        "the melt was at the smelting station"
+    );
 
     let app = &known.shop.app;
     for table in greenchip::services::reports::TABLES {
