@@ -207,6 +207,12 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     }
 }
 
+/// `SUM(column)` read as an `i64` on both databases: PostgreSQL sums a BIGINT into a NUMERIC,
+/// which does not decode as one. `column` is SQL written in the code, never user input.
+pub fn sum_i64(column: &str) -> sea_orm::sea_query::Expr {
+    sea_orm::sea_query::Expr::cust(format!("CAST(SUM({column}) AS BIGINT)"))
+}
+
 /// The URL without its password, for messages and logs.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

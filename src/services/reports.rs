@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::db::sum_i64;
 use crate::domain::ledger::Account;
 use crate::entities::{
     collection, equipment_kind, holder, item, lot, material, movement, operation, station, task,
@@ -503,14 +504,8 @@ async fn intake_in(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<Vec<
             (item::Entity, item::Column::WeeeCategory),
             (item::Entity, item::Column::State),
         ])
-        .expr_as(
-            Expr::cust("CAST(SUM(items.quantity) AS BIGINT)"),
-            Alias::new("items"),
-        )
-        .expr_as(
-            Expr::cust("CAST(SUM(items.gross_mass_g) AS BIGINT)"),
-            Alias::new("mass_g"),
-        )
+        .expr_as(sum_i64("items.quantity"), Alias::new("items"))
+        .expr_as(sum_i64("items.gross_mass_g"), Alias::new("mass_g"))
         .from(item::Entity)
         .and_where(
             Expr::col((item::Entity, item::Column::CollectionId))
@@ -536,14 +531,8 @@ async fn intake_days(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<Ve
     let mut query = Query::select();
     query
         .columns(["kind_id", "weee_category", "state"].map(|name| (days.clone(), Alias::new(name))))
-        .expr_as(
-            Expr::cust("CAST(SUM(intake_days.items) AS BIGINT)"),
-            Alias::new("items"),
-        )
-        .expr_as(
-            Expr::cust("CAST(SUM(intake_days.mass_g) AS BIGINT)"),
-            Alias::new("mass_g"),
-        )
+        .expr_as(sum_i64("intake_days.items"), Alias::new("items"))
+        .expr_as(sum_i64("intake_days.mass_g"), Alias::new("mass_g"))
         .from(days.clone())
         .and_where(col("received_on").gte(scope.from))
         .and_where(col("received_on").lte(scope.to))
@@ -618,10 +607,7 @@ async fn copper_recovered_by_partner(
             Expr::col((collection::Entity, collection::Column::PartnerId)),
             Alias::new("id"),
         )
-        .expr_as(
-            Expr::cust("CAST(SUM(flow_days.mass_g) AS BIGINT)"),
-            Alias::new("mass_g"),
-        )
+        .expr_as(sum_i64("flow_days.mass_g"), Alias::new("mass_g"))
         .from(flows.clone())
         .inner_join(
             collection::Entity,
@@ -1310,10 +1296,7 @@ async fn mass_by_melt(
     let mut query = Query::select();
     query
         .expr_as(Expr::col((movement::Entity, side)), Alias::new("id"))
-        .expr_as(
-            Expr::cust("CAST(SUM(movements.mass_g) AS BIGINT)"),
-            Alias::new("mass_g"),
-        )
+        .expr_as(sum_i64("movements.mass_g"), Alias::new("mass_g"))
         .from(movement::Entity)
         .and_where(Expr::col((movement::Entity, side)).is_in(melts.iter().copied()))
         .group_by_col((movement::Entity, side));
@@ -1783,10 +1766,7 @@ pub async fn monthly(
     let mut query = Query::select();
     query
         .column(received_on.clone())
-        .expr_as(
-            Expr::cust("CAST(SUM(intake_days.mass_g) AS BIGINT)"),
-            Alias::new("gross_mass_g"),
-        )
+        .expr_as(sum_i64("intake_days.mass_g"), Alias::new("gross_mass_g"))
         .from(days.clone())
         .and_where(Expr::col(received_on.clone()).gte(first))
         .and_where(Expr::col(received_on.clone()).lte(last_day))

@@ -17,6 +17,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::db::sum_i64;
 use crate::domain::ledger::Posted;
 use crate::entities::{collection, holder, item};
 use crate::error::AppResult;
@@ -413,11 +414,8 @@ pub async fn read(
         query
             .expr_as(Expr::cust("MIN(day)"), FlowDays::Day)
             .columns(KEY[1..].iter().copied())
-            .expr_as(Expr::cust("CAST(SUM(mass_g) AS BIGINT)"), FlowDays::MassG)
-            .expr_as(
-                Expr::cust("CAST(SUM(movements) AS BIGINT)"),
-                FlowDays::Movements,
-            )
+            .expr_as(sum_i64("mass_g"), FlowDays::MassG)
+            .expr_as(sum_i64("movements"), FlowDays::Movements)
             .group_by_columns(KEY[1..].iter().copied());
         query.from(Alias::new(table.name()));
     } else {
