@@ -279,10 +279,34 @@ impl FromRequestParts<AppState> for StationDevice {
                 token
             }
         };
-        crate::services::stations::resolve(&state.db, token.trim())
+        state
+            .station_sessions
+            .resolve(&state.db, token.trim())
             .await?
             .ok_or(AppError::Unauthenticated)
     }
+}
+
+/// After a request that may have written (any method but GET, HEAD, OPTIONS and TRACE), the
+/// kept station sessions are read again, unless its answer says it changed none.
+pub async fn forget_station_sessions_after_writes(
+    axum::extract::State(sessions): axum::extract::State<
+        std::sync::Arc<crate::services::station_sessions::SessionCache>,
+    >,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let may_write = !request.method().is_safe();
+    let response = next.run(request).await;
+    if may_write
+        && response
+            .extensions()
+            .get::<crate::services::station_sessions::SessionsUnchanged>()
+            .is_none()
+    {
+        sessions.forget_all();
+    }
+    response
 }
 
 impl OptionalFromRequestParts<AppState> for StationDevice {

@@ -35,6 +35,8 @@ pub struct AppState {
     pub labels: Arc<crate::render::Templates>,
     /// The scan log's writer (group commit).
     pub scan_log: Arc<crate::services::scan_log::ScanLog>,
+    /// Station sessions kept a moment (on SQLite), forgotten after any write.
+    pub station_sessions: Arc<crate::services::station_sessions::SessionCache>,
 }
 
 impl AppState {
@@ -60,6 +62,9 @@ impl AppState {
         );
         AppState {
             scan_log: Arc::new(crate::services::scan_log::ScanLog::new(db.clone())),
+            station_sessions: Arc::new(
+                crate::services::station_sessions::SessionCache::for_database(&db),
+            ),
             db,
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),
@@ -104,6 +109,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.station_sessions.clone(),
+            auth::forget_station_sessions_after_writes,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::track,

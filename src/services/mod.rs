@@ -21,6 +21,7 @@ pub mod scans;
 pub mod secrets;
 pub mod sessions;
 pub mod shipments;
+pub mod station_sessions;
 pub mod stations;
 pub mod tokens;
 pub mod users;

@@ -17,6 +17,7 @@ use crate::domain::lifecycle::{self, Action};
 use crate::entities::{collection, holder, scan, station, station_device, user};
 use crate::error::{AppError, AppResult};
 use crate::services::scan_log::{Appended, ScanLog};
+use crate::services::station_sessions::SessionCache;
 use crate::services::stations::{self, SignInRefusal};
 use crate::services::{actions, items};
 
@@ -89,6 +90,7 @@ fn answer(result: ScanResult, message: impl Into<String>) -> ScanAnswer {
 pub async fn scan(
     db: &DatabaseConnection,
     log: &ScanLog,
+    sessions: &SessionCache,
     session: &stations::Session,
     request: ScanRequest,
     idle_minutes: u32,
@@ -123,10 +125,12 @@ pub async fn scan(
             resolved,
             signed_in.as_ref(),
         )?;
-        match row.insert(&txn).await {
+        let committed = match row.insert(&txn).await {
             Ok(_) => txn.commit().await.map(|()| reply).map_err(AppError::from),
             Err(error) => Err(error.into()),
-        }
+        };
+        sessions.forget_all();
+        committed
     } else {
         // Anything else only reads to resolve; its one write is the scan's row, stored by
         // the scan log's writer together with the rows of other stations' scans.
@@ -155,6 +159,7 @@ pub async fn scan(
                 .is_none_or(|at| now - at > chrono::Duration::seconds(TOUCH_EVERY_S))
         {
             stations::touch(db, device).await?;
+            sessions.forget_all();
         }
         reply
     };

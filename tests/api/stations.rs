@@ -825,3 +825,59 @@ async fn the_training_record_page_shows_tasks_and_keeps_the_skills_matrix() {
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
+
+/// Where the kept station sessions go stale and where they do not: a write of the service's
+/// own is seen by the next scan; a change made behind its back (another process writing the
+/// database) is seen within a second on SQLite, at once on PostgreSQL, which keeps none.
+#[tokio::test]
+async fn kept_station_sessions_are_forgotten_after_a_write_and_after_a_second() {
+    use greenchip::services::station_sessions::SessionCache;
+    use sea_orm::ConnectionTrait;
+
+    let shop = Workshop::new().await;
+    let triage = shop.station("triage").await;
+    let printer = shop.item("printer", 7_000).await;
+    let apprentice_of = |answer: Value| answer["apprentice"].clone();
+    shop.sign_in(&triage).await;
+    let first = shop.scan(&triage, &printer, "first").await.json();
+    assert_eq!(apprentice_of(first), "youssef");
+
+    // Behind the service's back: nobody signed in at any device.
+    shop.app
+        .db
+        .execute_unprepared("UPDATE station_devices SET signed_in_user_id = NULL")
+        .await
+        .unwrap();
+    let kept = matches!(
+        shop.app.db.get_database_backend(),
+        sea_orm::DbBackend::Sqlite
+    );
+    // Two scans: a scan without a badge changes no session, so the first keeps what is kept.
+    for id in ["second", "third"] {
+        let answer = shop.scan(&triage, &printer, id).await.json();
+        let expected = if kept { json!("youssef") } else { Value::Null };
+        assert_eq!(apprentice_of(answer), expected, "scan {id}");
+    }
+    tokio::time::sleep(SessionCache::LIFETIME + std::time::Duration::from_millis(100)).await;
+    let later = shop.scan(&triage, &printer, "later").await.json();
+    assert_eq!(
+        apprentice_of(later),
+        Value::Null,
+        "read again after its lifetime"
+    );
+
+    // The service's own writes: a badge, then a sign-out, each seen by the very next scan.
+    let badge = shop.scan(&triage, &shop.badge, "badge-again").await.json();
+    assert_eq!(badge["result"], "signed_in", "{badge}");
+    let signed = shop.scan(&triage, &printer, "signed").await.json();
+    assert_eq!(apprentice_of(signed), "youssef");
+    let out = shop
+        .app
+        .post("/api/v1/station/sign-out")
+        .cookie(&triage.1)
+        .send()
+        .await;
+    assert!(out.status.is_success(), "{}", out.text());
+    let after = shop.scan(&triage, &printer, "after-sign-out").await.json();
+    assert_eq!(apprentice_of(after), Value::Null, "seen at once");
+}

@@ -1,6 +1,7 @@
 //! Workstations over HTTP: stations and their devices (supervisors), and what an enrolled
 //! device does: scans, sign-in and sign-out, actions on items.
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -18,6 +19,7 @@ use crate::http::auth::{CurrentUser, STATION_COOKIE, StationDevice, set_cookie};
 use crate::http::extract::{Json, Path, Query};
 use crate::services::actions::{self, ActionAnswer, ActionRequest};
 use crate::services::scans::{self, ScanAnswer, ScanRequest};
+use crate::services::station_sessions::SessionsUnchanged;
 use crate::services::stations;
 use crate::services::worklogs::{
     self, SkillLevel, TaskCorrectionRequest, TrainingRecord, WorkLog, WorkLogFilter,
@@ -228,17 +230,19 @@ pub async fn scan(
     State(state): State<AppState>,
     at: StationDevice,
     Json(body): Json<ScanBody>,
-) -> AppResult<Json<ScanAnswer>> {
+) -> AppResult<(Extension<SessionsUnchanged>, Json<ScanAnswer>)> {
     same_station(&at, &body.station)?;
     let answer = scans::scan(
         &state.db,
         &state.scan_log,
+        &state.station_sessions,
         &at,
         body.into_scan(),
         state.config.station_idle_minutes,
     )
     .await?;
-    Ok(Json(answer))
+    // A scan that signs in or keeps a session alive forgets the kept sessions itself.
+    Ok((Extension(SessionsUnchanged), Json(answer)))
 }
 
 fn same_station(at: &StationDevice, claimed: &str) -> AppResult<()> {
