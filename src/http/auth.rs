@@ -1,6 +1,7 @@
 //! Who is asking: a session cookie or a bearer token, resolved to a user and a role.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
@@ -10,6 +11,7 @@ use crate::domain::roles::Role;
 use crate::entities::{session, user};
 use crate::error::{AppError, AppResult};
 use crate::http::AppState;
+use crate::services::station_sessions::{SessionCache, SessionsUnchanged};
 use crate::services::{sessions, tokens, users};
 
 pub const SESSION_COOKIE: &str = "gc_session";
@@ -288,25 +290,30 @@ impl FromRequestParts<AppState> for StationDevice {
 }
 
 /// After a request that may have written (any method but GET, HEAD, OPTIONS and TRACE), the
-/// kept station sessions are read again, unless its answer says it changed none.
+/// kept station sessions are read again, unless its answer says it changed none. A request
+/// dropped half-way (its client gone) forgets them too: its write may have committed.
 pub async fn forget_station_sessions_after_writes(
-    axum::extract::State(sessions): axum::extract::State<
-        std::sync::Arc<crate::services::station_sessions::SessionCache>,
-    >,
+    axum::extract::State(sessions): axum::extract::State<Arc<SessionCache>>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let may_write = !request.method().is_safe();
+    let mut forget = ForgetOnDrop((!request.method().is_safe()).then_some(sessions));
     let response = next.run(request).await;
-    if may_write
-        && response
-            .extensions()
-            .get::<crate::services::station_sessions::SessionsUnchanged>()
-            .is_none()
-    {
-        sessions.forget_all();
+    if response.extensions().get::<SessionsUnchanged>().is_some() {
+        forget.0 = None;
     }
     response
+}
+
+/// Forgets the kept station sessions when dropped (unless emptied first).
+struct ForgetOnDrop(Option<Arc<SessionCache>>);
+
+impl Drop for ForgetOnDrop {
+    fn drop(&mut self) {
+        if let Some(sessions) = self.0.take() {
+            sessions.forget_all();
+        }
+    }
 }
 
 impl OptionalFromRequestParts<AppState> for StationDevice {
@@ -413,5 +420,70 @@ impl FromRequestParts<AppState> for Performing {
             station: None,
             device_id: None,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::{Method, Request};
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// A router whose `/unchanged` marks its answer, `/plain` does not and `/stuck` never answers.
+    fn app(sessions: Arc<SessionCache>) -> Router {
+        let unchanged = || async { (axum::Extension(SessionsUnchanged), "ok") };
+        Router::new()
+            .route("/unchanged", get(unchanged).post(unchanged))
+            .route("/plain", get(|| async { "ok" }).post(|| async { "ok" }))
+            .route("/stuck", axum::routing::post(std::future::pending::<()>))
+            .layer(axum::middleware::from_fn_with_state(
+                sessions,
+                forget_station_sessions_after_writes,
+            ))
+    }
+
+    async fn send(sessions: &Arc<SessionCache>, method: Method, path: &str) -> u64 {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Body::empty())
+            .unwrap();
+        // A request still running after 50 ms is dropped, as when its client goes away.
+        let _ = tokio::time::timeout(
+            Duration::from_millis(50),
+            app(sessions.clone()).oneshot(request),
+        )
+        .await;
+        sessions.forgotten()
+    }
+
+    #[tokio::test]
+    async fn sessions_are_forgotten_after_a_request_that_may_write_unless_it_changed_none() {
+        let sessions = Arc::new(SessionCache::with_lifetime(Some(Duration::from_secs(1))));
+        assert_eq!(send(&sessions, Method::GET, "/plain").await, 0, "a read");
+        assert_eq!(send(&sessions, Method::HEAD, "/plain").await, 0, "a read");
+        assert_eq!(
+            send(&sessions, Method::POST, "/unchanged").await,
+            0,
+            "said unchanged"
+        );
+        assert_eq!(send(&sessions, Method::POST, "/plain").await, 1, "a write");
+        assert_eq!(
+            send(&sessions, Method::DELETE, "/plain").await,
+            2,
+            "refused, all the same"
+        );
+        assert_eq!(
+            send(&sessions, Method::POST, "/stuck").await,
+            3,
+            "dropped half-way"
+        );
     }
 }

@@ -110,6 +110,12 @@ impl SessionCache {
         }
     }
 
+    /// How many times the sessions were forgotten (for tests).
+    #[cfg(test)]
+    pub(crate) fn forgotten(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
     fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Kept>> {
         // A panic while holding the lock leaves a map that is still whole.
         self.entries
