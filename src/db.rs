@@ -145,16 +145,37 @@ pub fn spawn_checkpoints(db: DatabaseConnection) -> Option<tokio::task::JoinHand
     Some(tokio::spawn(async move {
         let mut every = tokio::time::interval(CHECKPOINT_EVERY);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut failures_in_a_row: u64 = 0;
         loop {
             every.tick().await;
-            if let Err(error) = db
+            match db
                 .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
                 .await
             {
-                tracing::warn!(error = %one_line(&error), "background checkpoint failed");
+                Ok(_) if failures_in_a_row > 0 => {
+                    tracing::info!(failures_in_a_row, "background checkpoints work again");
+                    failures_in_a_row = 0;
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    failures_in_a_row += 1;
+                    if warn_now(failures_in_a_row) {
+                        tracing::warn!(error = %one_line(&error), failures_in_a_row,
+                            "background checkpoint failed");
+                    }
+                }
             }
         }
     }))
+}
+
+/// Whether a failed checkpoint is logged: the first of a run of failures, then one a minute
+/// (a disk that stays full would otherwise write four warnings a second).
+fn warn_now(failures_in_a_row: u64) -> bool {
+    let per_minute = (60_000 / CHECKPOINT_EVERY.as_millis()).max(1) as u64;
+    failures_in_a_row
+        .saturating_sub(1)
+        .is_multiple_of(per_minute)
 }
 
 /// Opens the database and applies every pending migration.
@@ -250,6 +271,13 @@ mod tests {
             "postgres://gc@db.local/gc"
         );
         assert_eq!(redact("sqlite://greenchip.db"), "sqlite://greenchip.db");
+    }
+
+    #[test]
+    fn a_failing_checkpoint_warns_at_first_then_once_a_minute() {
+        let warned: Vec<u64> = (1..=1_000).filter(|n| warn_now(*n)).collect();
+        // Four checkpoints a second: the 1st failure, then every 240th (a minute apart).
+        assert_eq!(warned, vec![1, 241, 481, 721, 961]);
     }
 
     /// Whether a pooled SQLite connection has the planner's stability guarantee on.
