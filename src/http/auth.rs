@@ -440,7 +440,7 @@ mod tests {
     fn app(sessions: Arc<SessionCache>) -> Router {
         let unchanged = || async { (axum::Extension(SessionsUnchanged), "ok") };
         Router::new()
-            .route("/unchanged", get(unchanged).post(unchanged))
+            .route("/unchanged", axum::routing::post(unchanged))
             .route("/plain", get(|| async { "ok" }).post(|| async { "ok" }))
             .route("/stuck", axum::routing::post(std::future::pending::<()>))
             .layer(axum::middleware::from_fn_with_state(

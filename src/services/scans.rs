@@ -17,7 +17,6 @@ use crate::domain::lifecycle::{self, Action};
 use crate::entities::{collection, holder, scan, station, station_device, user};
 use crate::error::{AppError, AppResult};
 use crate::services::scan_log::{Appended, ScanLog};
-use crate::services::station_sessions::SessionCache;
 use crate::services::stations::{self, SignInRefusal};
 use crate::services::{actions, items};
 
@@ -86,15 +85,22 @@ fn answer(result: ScanResult, message: impl Into<String>) -> ScanAnswer {
     }
 }
 
+/// A scan's answer, and whether the scan changed its device's session: a badge (which may
+/// sign someone in) or the apprentice's activity time refreshed.
+#[derive(Debug)]
+pub struct Scanned {
+    pub answer: ScanAnswer,
+    pub changed_session: bool,
+}
+
 /// Handles one scan from an enrolled device.
 pub async fn scan(
     db: &DatabaseConnection,
     log: &ScanLog,
-    sessions: &SessionCache,
     session: &stations::Session,
     request: ScanRequest,
     idle_minutes: u32,
-) -> AppResult<ScanAnswer> {
+) -> AppResult<Scanned> {
     let (device, at_station) = (&session.device, &session.station);
     let client_id = request.client_scan_id.trim().to_string();
     if client_id.is_empty() || client_id.len() > 100 {
@@ -113,6 +119,7 @@ pub async fn scan(
     let mut signed_in = session.apprentice(idle_minutes, now).cloned();
     let is_badge =
         Code::from_scan(&request.raw).is_ok_and(|code| code.kind() == CodeKind::Apprentice);
+    let mut changed_session = is_badge;
     let outcome = if is_badge {
         // A badge signs someone in: the sign-in and its scan row are one transaction.
         let txn = begin_write(db).await?;
@@ -125,12 +132,10 @@ pub async fn scan(
             resolved,
             signed_in.as_ref(),
         )?;
-        let committed = match row.insert(&txn).await {
+        match row.insert(&txn).await {
             Ok(_) => txn.commit().await.map(|()| reply).map_err(AppError::from),
             Err(error) => Err(error.into()),
-        };
-        sessions.forget_all();
-        committed
+        }
     } else {
         // Anything else only reads to resolve; its one write is the scan's row, stored by
         // the scan log's writer together with the rows of other stations' scans.
@@ -159,11 +164,11 @@ pub async fn scan(
                 .is_none_or(|at| now - at > chrono::Duration::seconds(TOUCH_EVERY_S))
         {
             stations::touch(db, device).await?;
-            sessions.forget_all();
+            changed_session = true;
         }
         reply
     };
-    match outcome {
+    let answer = match outcome {
         // A repeat (or a repeat racing the first): the first one's answer.
         Err(AppError::Database(error))
             if matches!(
@@ -176,7 +181,11 @@ pub async fn scan(
                 .ok_or(AppError::Database(error))
         }
         other => other,
-    }
+    }?;
+    Ok(Scanned {
+        answer,
+        changed_session,
+    })
 }
 
 /// How often a scan refreshes the signed-in apprentice's activity time.

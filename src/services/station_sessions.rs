@@ -3,9 +3,10 @@
 //! reads for an answer that changes only when somebody signs in or out, a device is
 //! revoked, a station or an account changes.
 //!
-//! A session is read again when the service has written anything since it was read (every
-//! request that may write says so with [`SessionCache::forget_all`], unless it answers that
-//! it changed no session, as a scan without a badge does), and at the latest after
+//! A session is read again when the service has written anything since it was read (after
+//! every request that may write, the HTTP layer calls [`SessionCache::forget_all`], unless
+//! the answer carries [`SessionsUnchanged`], as a scan's does when it neither read a badge
+//! nor refreshed the apprentice's activity time), and at the latest after
 //! [`SessionCache::LIFETIME`] in any case. Only a single-instance database keeps them: on
 //! SQLite, no other process changes sessions (the CLI has no command that does). On
 //! PostgreSQL several instances may share the database and a device's next scan may reach
@@ -102,12 +103,10 @@ impl SessionCache {
         Ok(found)
     }
 
-    /// Every kept session is read again: something may have changed one.
+    /// Every kept session is read again: something may have changed one. (The stale copies
+    /// stay until their device's next request replaces them; there is one per device at most.)
     pub fn forget_all(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
-        if self.lifetime.is_some() {
-            self.entries().clear();
-        }
     }
 
     /// How many times the sessions were forgotten (for tests).

@@ -230,19 +230,18 @@ pub async fn scan(
     State(state): State<AppState>,
     at: StationDevice,
     Json(body): Json<ScanBody>,
-) -> AppResult<(Extension<SessionsUnchanged>, Json<ScanAnswer>)> {
+) -> AppResult<(Option<Extension<SessionsUnchanged>>, Json<ScanAnswer>)> {
     same_station(&at, &body.station)?;
-    let answer = scans::scan(
+    let scanned = scans::scan(
         &state.db,
         &state.scan_log,
-        &state.station_sessions,
         &at,
         body.into_scan(),
         state.config.station_idle_minutes,
     )
     .await?;
-    // A scan that signs in or keeps a session alive forgets the kept sessions itself.
-    Ok((Extension(SessionsUnchanged), Json(answer)))
+    let unchanged = (!scanned.changed_session).then_some(Extension(SessionsUnchanged));
+    Ok((unchanged, Json(scanned.answer)))
 }
 
 fn same_station(at: &StationDevice, claimed: &str) -> AppResult<()> {
