@@ -50,6 +50,7 @@ fn main() {
                 snapshot: &snapshot,
                 canonical: &canonical,
                 seal: &sealed,
+                secret: &SECRET,
                 verify_url: VERIFY_URL,
                 status_note: None,
             })

@@ -1,6 +1,8 @@
 //! The command line: serve, migrate, user, token, demo, ledger, labels, certificate, key,
 //! audit, backup, restore.
 
+mod verify;
+
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
@@ -124,8 +126,9 @@ enum AuditCommand {
 #[derive(Debug, Subcommand)]
 enum CertificateCommand {
     /// Check that a certificate PDF (or a stored certificate, by number or `CE-…` code) is
-    /// genuine: its snapshot hashes to its hash and carries the workshop's signature.
-    /// Exits non-zero when it is not.
+    /// genuine: its snapshot carries the workshop's signature and its printed pages are the
+    /// ones sealed. Prints the signed figures and, when the database is at hand, the status.
+    /// Exits non-zero when it is not genuine, or is revoked or superseded.
     Verify {
         /// A certificate PDF, or a number such as `2026-0042`, or a `CE-…` code.
         certificate: String,
@@ -263,7 +266,7 @@ pub async fn run() -> ExitCode {
         Command::Backup { file } => backup(&config, &file).await,
         Command::Restore { file, force } => restore(&config, &file, force).await,
         Command::Certificate(CertificateCommand::Verify { certificate, key }) => {
-            verify_certificate(&config, &certificate, &key).await
+            verify::certificate(&config, &certificate, &key).await
         }
         Command::Key(KeyCommand::Show) => {
             let settings = config.clone();
@@ -375,76 +378,6 @@ async fn print_labels(config: &Config, args: LabelsArgs) -> Result<(), String> {
         pdf.len()
     );
     Ok(())
-}
-
-/// `greenchip certificate verify`: a PDF file offline (with `--key`) or against the
-/// database's keys, or a stored certificate by number.
-async fn verify_certificate(
-    config: &Config,
-    certificate: &str,
-    keys: &[String],
-) -> Result<(), String> {
-    use crate::domain::certificate as domain;
-    let path = std::path::Path::new(certificate);
-    if path.is_file() {
-        let bytes = std::fs::read(path)
-            .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-        let embedded = crate::render::certificate::extract(&bytes)
-            .map_err(|error| format!("{}: not a greenchip certificate: {error}", path.display()))?;
-        domain::verify(&embedded.canonical, &embedded.seal)
-            .map_err(|problem| format!("NOT genuine: {problem}"))?;
-        let ours = if keys.is_empty() {
-            let db = db::open_and_migrate(config)
-                .await
-                .map_err(|e| e.to_string())?;
-            certificates::keys::is_ours(&db, &embedded.seal.public_key)
-                .await
-                .map_err(|e| e.to_string())?
-        } else {
-            keys.iter()
-                .any(|key| key.trim().eq_ignore_ascii_case(&embedded.seal.public_key))
-        };
-        if !ours {
-            return Err(format!(
-                "NOT genuine: signed by key {}, which is not the workshop's",
-                embedded.seal.public_key
-            ));
-        }
-        let snapshot: domain::Snapshot = serde_json::from_str(&embedded.canonical)
-            .map_err(|error| format!("NOT genuine: unreadable snapshot: {error}"))?;
-        println!(
-            "genuine: certificate {} ({}) for {}, issued {} by {}, SHA-256 {}",
-            snapshot.number,
-            snapshot.code,
-            snapshot.partner.name,
-            snapshot.issued_at,
-            snapshot.issuer.name,
-            embedded.seal.hash
-        );
-        return Ok(());
-    }
-    let db = db::open_and_migrate(config)
-        .await
-        .map_err(|e| e.to_string())?;
-    let found = certificates::find(&db, certificate)
-        .await
-        .map_err(|e| e.to_string())?;
-    let checked = certificates::verify(&db, &found)
-        .await
-        .map_err(|e| e.to_string())?;
-    match checked.problem {
-        Some(problem) => Err(format!("NOT genuine: {problem}")),
-        None => {
-            println!(
-                "genuine: certificate {} ({}), {}, SHA-256 {}",
-                checked.number,
-                checked.code,
-                checked.status.name(),
-                checked.seal.hash
-            );
-            Ok(())
-        }
-    }
 }
 
 async fn ledger_check(config: &Config) -> Result<(), String> {

@@ -4,6 +4,11 @@
 //! The canonical form is what is hashed, signed, stored and embedded in the PDF: object keys
 //! sorted by their UTF-8 bytes, no insignificant whitespace, integers only (masses in grams),
 //! strings escaped as `serde_json` escapes them. Anyone can re-derive it from the JSON.
+//!
+//! From format 2 a second signature by the same key binds the printed pages to the snapshot:
+//! [`PageSeal`] holds a digest of each part of each page a reader sees (drawn by
+//! `render::page_seal`), and [`check_pages`] names what differs in a PDF at hand. A format-1
+//! certificate carries no page seal: its data is genuine, its printed pages are not vouched for.
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -11,8 +16,12 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-/// Bumped when the snapshot's shape changes; verifiers read old formats too.
-pub const FORMAT: u32 = 1;
+/// Bumped when the snapshot's shape or what its seal covers changes; verifiers read old
+/// formats too. 1: the snapshot only. 2: the snapshot and, by a second signature, the printed
+/// pages ([`PageSeal`]).
+pub const FORMAT: u32 = 2;
+/// The first format whose PDF must carry a page seal: one without is not genuine.
+pub const PAGES_SEALED_FROM: u32 = 2;
 
 /// Everything a certificate states, as issued.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -242,12 +251,10 @@ pub struct Seal {
 
 /// Signs a canonical text with a 32-byte Ed25519 secret key.
 pub fn seal(canonical_text: &str, secret: &[u8; 32]) -> Seal {
-    let key = SigningKey::from_bytes(secret);
-    let signature = key.sign(canonical_text.as_bytes());
     Seal {
         hash: hash_hex(canonical_text),
-        signature: hex::encode(signature.to_bytes()),
-        public_key: hex::encode(key.verifying_key().to_bytes()),
+        signature: sign(canonical_text, secret),
+        public_key: public_key_hex(secret),
     }
 }
 
@@ -279,17 +286,171 @@ pub fn verify(text: &str, seal: &Seal) -> Result<(), Tampered> {
     if hash_hex(text) != seal.hash {
         return Err(Tampered::Hash);
     }
-    let key_bytes: [u8; 32] = hex::decode(&seal.public_key)
+    signature_valid(text, &seal.signature, &seal.public_key)
+}
+
+/// An Ed25519 signature over `text`'s bytes, hex.
+pub fn sign(text: &str, secret: &[u8; 32]) -> String {
+    hex::encode(
+        SigningKey::from_bytes(secret)
+            .sign(text.as_bytes())
+            .to_bytes(),
+    )
+}
+
+/// Checks a hex Ed25519 signature over `text` by the hex public key.
+pub fn signature_valid(text: &str, signature: &str, public_key: &str) -> Result<(), Tampered> {
+    let key_bytes: [u8; 32] = hex::decode(public_key)
         .ok()
         .and_then(|bytes| bytes.try_into().ok())
         .ok_or_else(|| SealError::Key("not 32 hex bytes".into()))?;
     let key = VerifyingKey::from_bytes(&key_bytes).map_err(|e| SealError::Key(e.to_string()))?;
-    let signature_bytes: [u8; 64] = hex::decode(&seal.signature)
+    let signature_bytes: [u8; 64] = hex::decode(signature)
         .ok()
         .and_then(|bytes| bytes.try_into().ok())
         .ok_or_else(|| SealError::Signature("not 64 hex bytes".into()))?;
     key.verify(text.as_bytes(), &Signature::from_bytes(&signature_bytes))
         .map_err(|_| Tampered::Signature)
+}
+
+/// What a reader sees of a certificate's pages, as SHA-256 digests (hex) of each part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appearance {
+    /// What the whole document adds to its pages: actions, forms, optional content, a
+    /// portfolio view.
+    pub document: String,
+    pub pages: Vec<PageAppearance>,
+}
+
+/// One page's parts, each a digest of what it holds, decoded and independent of how the file
+/// is written (object numbers, compression, whitespace between operators).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageAppearance {
+    /// The text and drawings: the content streams, operator by operator.
+    pub content: String,
+    /// The fonts with their embedded programs (every glyph's outline).
+    pub fonts: String,
+    /// Images and form XObjects.
+    pub images: String,
+    /// The other resources: graphics states, colour spaces, patterns, shadings.
+    pub resources: String,
+    pub annotations: String,
+    /// The page's other entries: its size, crop box, rotation.
+    pub page: String,
+}
+
+/// The text the page seal signs: a certificate's printed pages bound to its snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageSeal {
+    /// The snapshot's seal hash: the pages belong to this certificate and no other.
+    pub snapshot_hash: String,
+    pub appearance: Appearance,
+}
+
+impl PageSeal {
+    /// The canonical text and its signature by `secret`.
+    pub fn signed(&self, secret: &[u8; 32]) -> Result<(String, String), SealError> {
+        let value = serde_json::to_value(self).map_err(|e| SealError::Json(e.to_string()))?;
+        let text = canonical(&value)?;
+        let signature = sign(&text, secret);
+        Ok((text, signature))
+    }
+}
+
+/// What checking a PDF's printed pages finds when they do not contradict the seal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrintedPages {
+    /// Every page is exactly as sealed.
+    Bound,
+    /// Sealed before pages were bound (format 1): the data is genuine, the print is not vouched
+    /// for.
+    NotBound,
+}
+
+/// Why a PDF's printed pages are not the ones sealed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PagesTampered {
+    #[error("the seal of its printed pages was removed (format {0} carries one)")]
+    Removed(u32),
+    #[error("the seal of its printed pages does not match its signature")]
+    Signature,
+    #[error("its printed pages were sealed for another certificate")]
+    OtherCertificate,
+    #[error("the seal of its printed pages is unreadable: {0}")]
+    Malformed(String),
+    #[error("the printed pages differ from what was sealed: {}", .0.join("; "))]
+    Differ(Vec<String>),
+}
+
+/// Checks the printed pages `found` in a PDF against its page seal (`sealed`: the signed text
+/// and its signature), for a snapshot of `format` whose seal is `seal` and already verified.
+pub fn check_pages(
+    format: u32,
+    seal: &Seal,
+    sealed: Option<(&str, &str)>,
+    found: &Appearance,
+) -> Result<PrintedPages, PagesTampered> {
+    let Some((text, signature)) = sealed else {
+        return if format >= PAGES_SEALED_FROM {
+            Err(PagesTampered::Removed(format))
+        } else {
+            Ok(PrintedPages::NotBound)
+        };
+    };
+    signature_valid(text, signature, &seal.public_key).map_err(|_| PagesTampered::Signature)?;
+    let page_seal: PageSeal =
+        serde_json::from_str(text).map_err(|e| PagesTampered::Malformed(e.to_string()))?;
+    if page_seal.snapshot_hash != seal.hash {
+        return Err(PagesTampered::OtherCertificate);
+    }
+    let differences = differences(&page_seal.appearance, found);
+    if differences.is_empty() {
+        Ok(PrintedPages::Bound)
+    } else {
+        Err(PagesTampered::Differ(differences))
+    }
+}
+
+/// What differs between the sealed appearance and the one found, in words, page by page.
+pub fn differences(sealed: &Appearance, found: &Appearance) -> Vec<String> {
+    let mut differences = Vec::new();
+    if sealed.pages.len() != found.pages.len() {
+        differences.push(format!(
+            "the document has {} page(s), {} were sealed",
+            found.pages.len(),
+            sealed.pages.len()
+        ));
+    }
+    for (index, (was, is)) in sealed.pages.iter().zip(&found.pages).enumerate() {
+        let parts = [
+            (&was.content, &is.content, "its text or drawings changed"),
+            (&was.fonts, &is.fonts, "its fonts or their glyphs changed"),
+            (&was.images, &is.images, "its images or forms changed"),
+            (
+                &was.resources,
+                &is.resources,
+                "its graphics resources changed",
+            ),
+            (
+                &was.annotations,
+                &is.annotations,
+                "annotations were added or changed",
+            ),
+            (&was.page, &is.page, "its size, crop or rotation changed"),
+        ];
+        let changed: Vec<&str> = parts
+            .iter()
+            .filter(|(was, is, _)| was != is)
+            .map(|(_, _, what)| *what)
+            .collect();
+        if !changed.is_empty() {
+            differences.push(format!("page {}: {}", index + 1, changed.join(", ")));
+        }
+    }
+    if sealed.document != found.document {
+        differences.push("the document adds actions, forms or hidden layers".into());
+    }
+    differences
 }
 
 #[cfg(test)]
@@ -444,5 +605,165 @@ pub mod tests {
         let sealed = seal(&text, &SECRET);
         let spaced = text.replacen(':', ": ", 1);
         assert_eq!(verify(&spaced, &sealed), Err(Tampered::NotCanonical));
+    }
+
+    fn appearance(pages: usize) -> Appearance {
+        Appearance {
+            document: "d".into(),
+            pages: (0..pages)
+                .map(|page| PageAppearance {
+                    content: format!("c{page}"),
+                    fonts: format!("f{page}"),
+                    images: format!("i{page}"),
+                    resources: format!("r{page}"),
+                    annotations: format!("a{page}"),
+                    page: format!("p{page}"),
+                })
+                .collect(),
+        }
+    }
+
+    /// A sealed sample with its page seal over `pages` pages.
+    fn sealed_pages(pages: usize) -> (Seal, String, String) {
+        let text = sample(0).canonical().unwrap();
+        let sealed = seal(&text, &SECRET);
+        let (pages_text, signature) = PageSeal {
+            snapshot_hash: sealed.hash.clone(),
+            appearance: appearance(pages),
+        }
+        .signed(&SECRET)
+        .unwrap();
+        (sealed, pages_text, signature)
+    }
+
+    #[test]
+    fn pages_as_sealed_are_bound() {
+        let (sealed, text, signature) = sealed_pages(2);
+        assert_eq!(
+            check_pages(FORMAT, &sealed, Some((&text, &signature)), &appearance(2)),
+            Ok(PrintedPages::Bound)
+        );
+    }
+
+    #[test]
+    fn each_changed_part_is_named_with_its_page() {
+        let (sealed, text, signature) = sealed_pages(2);
+        type Change = (fn(&mut PageAppearance), &'static str);
+        let changes: [Change; 6] = [
+            (
+                |p| p.content.push('x'),
+                "page 2: its text or drawings changed",
+            ),
+            (
+                |p| p.fonts.push('x'),
+                "page 2: its fonts or their glyphs changed",
+            ),
+            (
+                |p| p.images.push('x'),
+                "page 2: its images or forms changed",
+            ),
+            (
+                |p| p.resources.push('x'),
+                "page 2: its graphics resources changed",
+            ),
+            (
+                |p| p.annotations.push('x'),
+                "page 2: annotations were added or changed",
+            ),
+            (
+                |p| p.page.push('x'),
+                "page 2: its size, crop or rotation changed",
+            ),
+        ];
+        for (change, named) in changes {
+            let mut found = appearance(2);
+            change(&mut found.pages[1]);
+            assert_eq!(
+                check_pages(FORMAT, &sealed, Some((&text, &signature)), &found),
+                Err(PagesTampered::Differ(vec![named.to_string()]))
+            );
+        }
+        let mut found = appearance(2);
+        found.pages[0].content.push('x');
+        found.pages[0].fonts.push('x');
+        assert_eq!(
+            differences(&appearance(2), &found),
+            vec!["page 1: its text or drawings changed, its fonts or their glyphs changed"]
+        );
+    }
+
+    #[test]
+    fn an_added_page_and_document_actions_are_named() {
+        let mut found = appearance(3);
+        found.document.push('x');
+        assert_eq!(
+            differences(&appearance(2), &found),
+            vec![
+                "the document has 3 page(s), 2 were sealed",
+                "the document adds actions, forms or hidden layers"
+            ]
+        );
+        assert_eq!(
+            differences(&appearance(2), &appearance(1)),
+            vec!["the document has 1 page(s), 2 were sealed"]
+        );
+    }
+
+    #[test]
+    fn a_format_1_certificate_without_a_page_seal_is_not_bound_but_a_later_one_is_refused() {
+        let (sealed, _, _) = sealed_pages(1);
+        assert_eq!(
+            check_pages(1, &sealed, None, &appearance(1)),
+            Ok(PrintedPages::NotBound)
+        );
+        assert_eq!(
+            check_pages(PAGES_SEALED_FROM, &sealed, None, &appearance(1)),
+            Err(PagesTampered::Removed(PAGES_SEALED_FROM))
+        );
+    }
+
+    #[test]
+    fn a_page_seal_by_another_key_or_for_another_certificate_is_refused() {
+        let (sealed, text, signature) = sealed_pages(1);
+        let (_, forged_signature) = PageSeal {
+            snapshot_hash: sealed.hash.clone(),
+            appearance: appearance(1),
+        }
+        .signed(&[9; 32])
+        .unwrap();
+        assert_eq!(forged_signature.len(), signature.len());
+        assert_eq!(
+            check_pages(
+                FORMAT,
+                &sealed,
+                Some((&text, &forged_signature)),
+                &appearance(1)
+            ),
+            Err(PagesTampered::Signature)
+        );
+        let (other_text, other_signature) = PageSeal {
+            snapshot_hash: hash_hex("another certificate"),
+            appearance: appearance(1),
+        }
+        .signed(&SECRET)
+        .unwrap();
+        assert_eq!(
+            check_pages(
+                FORMAT,
+                &sealed,
+                Some((&other_text, &other_signature)),
+                &appearance(1)
+            ),
+            Err(PagesTampered::OtherCertificate)
+        );
+        assert!(matches!(
+            check_pages(
+                FORMAT,
+                &sealed,
+                Some(("{}", &sign("{}", &SECRET))),
+                &appearance(1)
+            ),
+            Err(PagesTampered::Malformed(_))
+        ));
     }
 }

@@ -7,10 +7,10 @@
 //! on the layout, and read the PDF back with the tools a partner would use.
 //!
 //! Decisions worth knowing:
-//! - **Masses** are printed in kilograms with a fixed precision per value: exact to the gram
-//!   (three decimals) below 10 kg, where a hazardous fraction of 120 g must not read as
-//!   0.1 kg, and to the nearest 100 g (one decimal, half away from zero) from 10 kg up.
-//!   French writes `1 234,5` with a narrow no-break space (U+202F), English `1,234.5`.
+//! - **Masses** are printed in kilograms to the gram (three decimals), as the ledger holds
+//!   them: every printed total is the sum of its printed lines, and a hazardous fraction of
+//!   120 g reads `0,120`. French writes `1 234,567` with a narrow no-break space (U+202F),
+//!   English `1,234.567`.
 //! - **Fonts**: DejaVu Sans and DejaVu Sans Bold, cut to the glyphs the certificate draws by
 //!   [`subset`] (printpdf subsets only with its `text_layout` feature, which the crate leaves
 //!   off): whole, the two would add 740 KB to every certificate.
@@ -19,6 +19,10 @@
 //!   is over a megabyte of JSON, too much for an uncompressed Info entry), and the document
 //!   Info dictionary carries `GreenchipSnapshot` (that file's name), `GreenchipHash`,
 //!   `GreenchipSignature` and `GreenchipPublicKey`. [`extract`] reads them back.
+//! - **Page seal** (format 2): what a reader sees of every page (`super::page_seal`) is
+//!   signed with the snapshot's key beside it, in `GreenchipPages` (the signed text) and
+//!   `GreenchipPagesSignature`, so an edited figure, an added annotation or a swapped glyph
+//!   no longer verifies. [`extract`] recomputes the pages' appearance from the file at hand.
 //! - **Deterministic**: no clock and no random identifier; the dates come from the
 //!   snapshot's `issued_at` and the trailer ID from its hash, so the same input always gives
 //!   the same bytes.
@@ -35,9 +39,10 @@ use sha2::{Digest, Sha256};
 
 use super::labels::{self, AreaMm, PT_PER_MM, PlacedQr};
 use super::metrics;
+use super::page_seal;
 use super::qr::{QUIET_ZONE_MODULES, QrMatrix};
 use super::subset;
-use crate::domain::certificate::{Seal, Snapshot};
+use crate::domain::certificate::{Appearance, PageSeal, Seal, SealError, Snapshot};
 use crate::i18n::Lang;
 
 const REGULAR_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
@@ -80,8 +85,6 @@ const SECTION_GAP_MM: f32 = 3.5;
 const SHADE_GREY: f32 = 0.92;
 const RULE_GREY: f32 = 0.55;
 const RULE_THICKNESS_PT: f32 = 0.5;
-/// Below this many grams a mass prints to the gram; from it, to 100 g.
-const EXACT_BELOW_G: i64 = 10_000;
 /// An embedded snapshot larger than this is refused rather than inflated (a hostile PDF
 /// could hold a deflate bomb); a 5,000-device snapshot is about 1.3 MB.
 const MAX_SNAPSHOT_BYTES: usize = 64 * 1024 * 1024;
@@ -96,6 +99,8 @@ const INFO_SNAPSHOT: &str = "GreenchipSnapshot";
 const INFO_HASH: &str = "GreenchipHash";
 const INFO_SIGNATURE: &str = "GreenchipSignature";
 const INFO_PUBLIC_KEY: &str = "GreenchipPublicKey";
+const INFO_PAGES: &str = "GreenchipPages";
+const INFO_PAGES_SIGNATURE: &str = "GreenchipPagesSignature";
 
 /// What a certificate PDF shows and carries.
 #[derive(Debug, Clone, Copy)]
@@ -105,18 +110,25 @@ pub struct CertificatePdf<'a> {
     /// `snapshot.canonical()`: the exact text that was signed, embedded as it is.
     pub canonical: &'a str,
     pub seal: &'a Seal,
+    /// The secret key that made `seal`: it also signs the printed pages.
+    pub secret: &'a [u8; 32],
     /// What the QR code holds, e.g. `https://greenchip.example/verify/CE-0000000AB`.
     pub verify_url: &'a str,
     /// A later status to print prominently on the first page (not used at issue).
     pub status_note: Option<&'a str>,
 }
 
-/// What [`extract`] reads back from a certificate PDF. It does not check the seal: that is
-/// [`crate::domain::certificate::verify`]'s job.
+/// What [`extract`] reads back from a certificate PDF. It does not check the seals: that is
+/// [`crate::domain::certificate::verify`]'s and [`crate::domain::certificate::check_pages`]'s
+/// job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Embedded {
     pub canonical: String,
     pub seal: Seal,
+    /// The page seal's signed text and signature (format 2 on), when the file carries them.
+    pub page_seal: Option<(String, String)>,
+    /// What the file at hand shows, to compare with the page seal.
+    pub appearance: Appearance,
 }
 
 /// Why a certificate could not be rendered. Nothing is rendered then.
@@ -139,6 +151,8 @@ pub enum RenderError {
     /// printpdf's document lacks what it always has: an internal error.
     #[error("cannot complete the PDF: {0}")]
     Pdf(#[from] lopdf::Error),
+    #[error("cannot seal the printed pages: {0}")]
+    PageSeal(#[from] SealError),
 }
 
 /// Why a PDF's embedded certificate could not be read.
@@ -198,7 +212,12 @@ pub fn render(pdf: &CertificatePdf) -> Result<Vec<u8>, RenderError> {
     for warning in warnings {
         tracing::debug!(page = warning.page, message = %warning.msg, "PDF writer warning");
     }
-    embed_proof(&mut document, pdf, lang, &digest[..16])?;
+    let page_seal = PageSeal {
+        snapshot_hash: pdf.seal.hash.clone(),
+        appearance: page_seal::appearance(&document),
+    }
+    .signed(pdf.secret)?;
+    embed_proof(&mut document, pdf, &page_seal, lang, &digest[..16])?;
     labels::compress_streams(&mut document)?;
     let mut bytes = Vec::new();
     document.save_to(&mut bytes)?;
@@ -224,6 +243,7 @@ pub fn extract(pdf_bytes: &[u8]) -> Result<Embedded, ExtractError> {
         signature: text(INFO_SIGNATURE)?,
         public_key: text(INFO_PUBLIC_KEY)?,
     };
+    let page_seal = text(INFO_PAGES).ok().zip(text(INFO_PAGES_SIGNATURE).ok());
     let file_name = text(INFO_SNAPSHOT)?;
     let stream =
         attachment(&document, &file_name).ok_or(ExtractError::Missing("the attached snapshot"))?;
@@ -233,7 +253,12 @@ pub fn extract(pdf_bytes: &[u8]) -> Result<Embedded, ExtractError> {
         stream.content.clone()
     };
     let canonical = String::from_utf8(bytes).map_err(|_| ExtractError::NotText)?;
-    Ok(Embedded { canonical, seal })
+    Ok(Embedded {
+        canonical,
+        seal,
+        page_seal,
+        appearance: page_seal::appearance(&document),
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -667,21 +692,15 @@ fn translated<'t>(table: &[(&str, &'t str)], code: &'t str) -> &'t str {
         .map_or(code, |(_, name)| name)
 }
 
-/// A mass in kilograms without its unit, to the gram below 10 kg and to 100 g above:
-/// `120` → `0,120`, `27500` → `27,5`, `1234567` → `1 234,6` in French; nothing is `0`.
+/// A mass in kilograms without its unit, to the gram: `120` → `0,120`, `1234567` →
+/// `1 234,567` in French; nothing but zero is `0`.
 fn kg(lang: Lang, mass_g: i64) -> String {
     if mass_g == 0 {
         return "0".to_string();
     }
     let sign = if mass_g < 0 { "-" } else { "" };
     let grams = mass_g.unsigned_abs();
-    let plain = if grams < EXACT_BELOW_G.unsigned_abs() {
-        format!("{sign}{}.{:03}", grams / 1000, grams % 1000)
-    } else {
-        let hectograms = (grams + 50) / 100;
-        format!("{sign}{}.{}", hectograms / 10, hectograms % 10)
-    };
-    lang.decimal(&plain)
+    lang.decimal(&format!("{sign}{}.{:03}", grams / 1000, grams % 1000))
 }
 
 fn count(lang: Lang, count: i64) -> String {
@@ -1206,26 +1225,29 @@ fn layout(pdf: &CertificatePdf, fonts: &Fonts) -> Result<Vec<Page>, RenderError>
 
     let half_mm = (BODY_WIDTH_MM - 8.0) / 2.0;
     flow.gap(SECTION_GAP_MM);
-    flow.columns(
-        &[
-            vec![
-                (words.issuer.to_string(), HEADING),
-                (snapshot.issuer.name.clone(), BODY_BOLD),
-                (snapshot.issuer.address.clone(), BODY),
-                (
-                    format!("{} {}", words.permit, snapshot.issuer.permit_number),
-                    BODY,
-                ),
-            ],
-            vec![
-                (words.partner.to_string(), HEADING),
-                (snapshot.partner.name.clone(), BODY_BOLD),
-                (snapshot.partner.address.clone(), BODY),
-            ],
-        ],
-        half_mm,
-        8.0,
-    );
+    // An address or permit number left empty in the configuration leaves no empty line.
+    let given = |text: &str| !text.trim().is_empty();
+    let mut issuer = vec![
+        (words.issuer.to_string(), HEADING),
+        (snapshot.issuer.name.clone(), BODY_BOLD),
+    ];
+    if given(&snapshot.issuer.address) {
+        issuer.push((snapshot.issuer.address.clone(), BODY));
+    }
+    if given(&snapshot.issuer.permit_number) {
+        issuer.push((
+            format!("{} {}", words.permit, snapshot.issuer.permit_number),
+            BODY,
+        ));
+    }
+    let mut partner = vec![
+        (words.partner.to_string(), HEADING),
+        (snapshot.partner.name.clone(), BODY_BOLD),
+    ];
+    if given(&snapshot.partner.address) {
+        partner.push((snapshot.partner.address.clone(), BODY));
+    }
+    flow.columns(&[issuer, partner], half_mm, 8.0);
 
     let scope = &snapshot.scope;
     flow.heading(words.scope, 3.0 * BODY.line_height_mm());
@@ -1682,11 +1704,12 @@ fn page_ops(page: &Page, fonts: &Fonts) -> Vec<Op> {
 // ---------------------------------------------------------------------------------------
 // Embedded proof
 
-/// Attaches the canonical snapshot, writes the seal and fixed dates into the Info
-/// dictionary, and derives the trailer ID from the snapshot's hash.
+/// Attaches the canonical snapshot, writes the seal, the page seal and fixed dates into the
+/// Info dictionary, and derives the trailer ID from the snapshot's hash.
 fn embed_proof(
     document: &mut lopdf::Document,
     pdf: &CertificatePdf,
+    (pages, pages_signature): &(String, String),
     lang: Lang,
     id: &[u8],
 ) -> Result<(), lopdf::Error> {
@@ -1755,6 +1778,8 @@ fn embed_proof(
         (INFO_HASH, text_string(&pdf.seal.hash)),
         (INFO_SIGNATURE, text_string(&pdf.seal.signature)),
         (INFO_PUBLIC_KEY, text_string(&pdf.seal.public_key)),
+        (INFO_PAGES, text_string(pages)),
+        (INFO_PAGES_SIGNATURE, text_string(pages_signature)),
     ]);
     if let Some(date) = &date {
         info.set("CreationDate", Object::string_literal(date.as_str()));
@@ -1852,6 +1877,7 @@ mod tests {
                 snapshot: &self.snapshot,
                 canonical: &self.canonical,
                 seal: &self.seal,
+                secret: &SECRET,
                 verify_url: VERIFY_URL,
                 status_note: None,
             }
@@ -1950,19 +1976,102 @@ mod tests {
     }
 
     #[test]
-    fn masses_print_to_the_gram_below_ten_kilograms_and_to_100_g_above() {
+    fn masses_print_to_the_gram_as_the_ledger_holds_them() {
         assert_eq!(kg(Lang::Fr, 120), "0,120");
         assert_eq!(kg(Lang::Fr, 9_999), "9,999");
-        assert_eq!(kg(Lang::Fr, 27_500), "27,5");
-        assert_eq!(kg(Lang::Fr, 27_549), "27,5");
-        assert_eq!(kg(Lang::Fr, 27_550), "27,6");
-        assert_eq!(kg(Lang::Fr, 1_234_500), "1\u{202f}234,5");
-        assert_eq!(kg(Lang::En, 1_234_500), "1,234.5");
+        assert_eq!(kg(Lang::Fr, 12_964), "12,964");
+        assert_eq!(kg(Lang::Fr, 27_549), "27,549");
+        assert_eq!(kg(Lang::Fr, 1_234_567), "1\u{202f}234,567");
+        assert_eq!(kg(Lang::En, 1_234_567), "1,234.567");
         assert_eq!(kg(Lang::En, -310), "-0.310");
-        assert_eq!(kg(Lang::En, -12_350), "-12.4");
+        assert_eq!(kg(Lang::En, -12_350), "-12.350");
         assert_eq!(kg(Lang::En, 0), "0");
         assert_eq!(count(Lang::Fr, 5_000), "5\u{202f}000");
         assert_eq!(count(Lang::En, 5_000), "5,000");
+    }
+
+    /// The kilograms printed on the line of `pdftotext -layout` output that starts with
+    /// `label`: its last number, in grams.
+    fn printed_grams(text: &str, label: &str) -> i64 {
+        let line = text
+            .lines()
+            .map(str::trim)
+            .find(|line| line.starts_with(label))
+            .unwrap_or_else(|| panic!("no line {label} in\n{text}"));
+        let figure = line.split("  ").last().unwrap().trim();
+        let (kilograms, grams) = figure
+            .split_once('.')
+            .unwrap_or_else(|| panic!("{figure} is not to the gram"));
+        assert_eq!(grams.len(), 3, "{figure} is not to the gram");
+        kilograms.replace(',', "").parse::<i64>().unwrap() * 1000 + grams.parse::<i64>().unwrap()
+    }
+
+    #[test]
+    fn every_printed_total_is_the_sum_of_its_printed_lines() {
+        let mut snapshot = english(sample(0));
+        // Three kinds whose masses, rounded to 100 g each, would not add up to their total
+        // rounded to 100 g: 12,964 g in all.
+        snapshot.received = [("Desktop PC", 4_321), ("Laptop", 4_322), ("Screen", 4_321)]
+            .into_iter()
+            .map(|(kind, mass_g)| crate::domain::certificate::ReceivedLine {
+                equipment_kind: kind.into(),
+                weee_category: 6,
+                count: 1,
+                mass_g,
+            })
+            .collect();
+        snapshot.fate.recycled = [("metal", 10_049), ("plastic", 10_049), ("glass", 151)]
+            .into_iter()
+            .map(|(family, mass_g)| crate::domain::certificate::FamilyLine {
+                family: family.into(),
+                mass_g,
+            })
+            .collect();
+        let pdf = Sealed::new(snapshot).render();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("certificate.pdf");
+        std::fs::write(&path, &pdf).unwrap();
+        let output = Command::new("pdftotext")
+            .args(["-layout", "-enc", "UTF-8"])
+            .arg(&path)
+            .arg("-")
+            .output()
+            .expect("pdftotext runs");
+        let text = String::from_utf8(output.stdout).unwrap();
+        let received: i64 = ["Desktop PC", "Laptop", "Screen"]
+            .iter()
+            .map(|kind| printed_grams(&text, kind))
+            .sum();
+        let (received_part, recycled_part) = text.split_once("Metals").unwrap_or_else(|| {
+            panic!("no recycled table in\n{text}");
+        });
+        assert_eq!(received, 12_964);
+        assert_eq!(printed_grams(received_part, "Total"), received);
+        let recycled_text = format!("Metals{recycled_part}");
+        let recycled: i64 = ["Metals", "Plastics", "Glass"]
+            .iter()
+            .map(|family| printed_grams(&recycled_text, family))
+            .sum();
+        assert_eq!(recycled, 20_249);
+        assert_eq!(printed_grams(&recycled_text, "Total"), recycled);
+    }
+
+    #[test]
+    fn an_empty_permit_number_or_address_leaves_no_line() {
+        let mut snapshot = sample(0);
+        snapshot.issuer.permit_number = "  ".into();
+        snapshot.issuer.address = String::new();
+        let pages = Sealed::new(snapshot).layout();
+        let texts: Vec<&str> = pages[0].lines.iter().map(|l| l.text.as_str()).collect();
+        assert!(
+            !texts.iter().any(|text| text.starts_with(FRENCH.permit)),
+            "{texts:?}"
+        );
+        assert!(!texts.contains(&""), "{texts:?}");
+        let pages = Sealed::new(sample(0)).layout();
+        let texts: Vec<&str> = pages[0].lines.iter().map(|l| l.text.as_str()).collect();
+        let permit = format!("{} ICPE 973-2026-17", FRENCH.permit);
+        assert!(texts.contains(&permit.as_str()), "{texts:?}");
     }
 
     #[test]
@@ -2065,7 +2174,7 @@ mod tests {
             pages[0]
                 .lines
                 .iter()
-                .any(|line| line.text == "1\u{202f}234,6")
+                .any(|line| line.text == "1\u{202f}234,567")
         );
         // Readers may copy the narrow no-break space out as a plain space.
         let text = pdftotext(&sealed.render()).replace('\u{202f}', " ");
@@ -2078,7 +2187,7 @@ mod tests {
             "Récupération Guyane",
             "Piles lithium (BATT-LI)",
             "SH-0000001Z / BSD 2026-118",
-            "1 234,6",
+            "1 234,567",
             "0,120",
             "Démontés",
             "02/03/2026",

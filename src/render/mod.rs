@@ -8,6 +8,7 @@ pub mod certificate;
 pub mod charts;
 pub mod labels;
 pub mod metrics;
+pub mod page_seal;
 pub mod qr;
 pub mod sankey;
 pub mod subset;

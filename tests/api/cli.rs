@@ -528,7 +528,46 @@ async fn certificate_verify_checks_a_demo_pdf_offline(url: &str) {
         "{}",
         String::from_utf8_lossy(&offline.stderr)
     );
-    assert!(stdout(&offline).starts_with(&format!("genuine: certificate {}", issued.number)));
+    let report = stdout(&offline);
+    assert!(
+        report.starts_with(&format!("genuine: certificate {}", issued.number)),
+        "{report}"
+    );
+    // The signed figures to compare with the paper, and the status from the database.
+    let snapshot: greenchip::domain::certificate::Snapshot =
+        serde_json::from_str(&issued.snapshot).unwrap();
+    assert!(report.contains("\nprinted pages: all "), "{report}");
+    assert!(
+        report.contains(&format!("  partner:      {}\n", snapshot.partner.name)),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!(
+            "  received:     {} piece(s), ",
+            snapshot.fate.received.count
+        )),
+        "{report}"
+    );
+    assert!(report.contains("  copper ingot: "), "{report}");
+    assert!(report.ends_with("status: valid\n"), "{report}");
+    // Offline, with no database at hand: genuine, status not checked, no database created.
+    let nowhere = tempfile::tempdir().unwrap();
+    let missing = format!("sqlite://{}", nowhere.path().join("none.db").display());
+    let away = {
+        let (missing, path, key) = (missing.clone(), path.clone(), issued.public_key.clone());
+        tokio::task::spawn_blocking(move || {
+            run(&missing, &["certificate", "verify", &path, "--key", &key])
+        })
+        .await
+        .unwrap()
+    };
+    assert!(
+        away.status.success(),
+        "{}",
+        String::from_utf8_lossy(&away.stderr)
+    );
+    assert!(stdout(&away).contains("status: not checked: no database at "));
+    assert!(!nowhere.path().join("none.db").exists());
     let stored = verify(vec![
         "certificate".into(),
         "verify".into(),
@@ -541,6 +580,12 @@ async fn certificate_verify_checks_a_demo_pdf_offline(url: &str) {
         "{}",
         String::from_utf8_lossy(&stored.stderr)
     );
+    let report = stdout(&stored);
+    assert!(
+        report.starts_with(&format!("genuine: certificate {}", issued.number)),
+        "{report}"
+    );
+    assert!(report.ends_with("status: valid\n"), "{report}");
     let other_key = greenchip::domain::certificate::public_key_hex(&[3; 32]);
     let refused = verify(vec![
         "certificate".into(),
@@ -570,6 +615,7 @@ async fn certificate_verify_checks_a_demo_pdf_offline(url: &str) {
             snapshot: &forged,
             canonical: &forged_text,
             seal: &forged_seal,
+            secret: &[3; 32],
             verify_url: "https://greenchip.example.org/verify/x",
             status_note: None,
         })
@@ -578,7 +624,7 @@ async fn certificate_verify_checks_a_demo_pdf_offline(url: &str) {
     let forged = verify(vec![
         "certificate".into(),
         "verify".into(),
-        path,
+        path.clone(),
         "--key".into(),
         issued.public_key.clone(),
     ])
@@ -586,4 +632,126 @@ async fn certificate_verify_checks_a_demo_pdf_offline(url: &str) {
     .unwrap();
     assert!(!forged.status.success());
     assert!(String::from_utf8_lossy(&forged.stderr).contains("NOT genuine"));
+
+    // The issued PDF with a rectangle drawn over page 1, its snapshot untouched.
+    let mut document = lopdf::Document::load_mem(&issued.pdf).unwrap();
+    let page = *document.get_pages().values().next().unwrap();
+    let cover = document.add_object(lopdf::Stream::new(
+        lopdf::Dictionary::new(),
+        b"q 1 1 1 rg 40 500 120 14 re f Q".to_vec(),
+    ));
+    let contents = document
+        .get_dictionary(page)
+        .unwrap()
+        .get(b"Contents")
+        .unwrap()
+        .clone();
+    document.get_dictionary_mut(page).unwrap().set(
+        "Contents",
+        lopdf::Object::Array(vec![contents, lopdf::Object::Reference(cover)]),
+    );
+    let mut covered = Vec::new();
+    document.save_to(&mut covered).unwrap();
+    std::fs::write(&file, &covered).unwrap();
+    let covered = verify(vec![
+        "certificate".into(),
+        "verify".into(),
+        path.clone(),
+        "--key".into(),
+        issued.public_key.clone(),
+    ])
+    .await
+    .unwrap();
+    assert!(!covered.status.success());
+    assert!(
+        String::from_utf8_lossy(&covered.stderr).contains(
+            "NOT genuine: the printed pages differ from what was sealed: page 1: its text or \
+             drawings changed"
+        ),
+        "{}",
+        String::from_utf8_lossy(&covered.stderr)
+    );
+
+    // Revoked and reissued: the old PDF is still genuine, and says it was superseded.
+    std::fs::write(&file, &issued.pdf).unwrap();
+    let supervisor = greenchip::entities::user::Entity::find()
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|user| user.role == "supervisor")
+        .expect("the demo has a supervisor");
+    let config = greenchip::Config {
+        database_url: url.to_string(),
+        public_url: Some("https://greenchip.example.org".into()),
+        ..greenchip::Config::default()
+    };
+    let reissued = greenchip::services::certificates::revoke(
+        &db,
+        &config,
+        &issued.number,
+        "a mass was corrected",
+        true,
+        &supervisor,
+    )
+    .await
+    .unwrap();
+    let superseded = verify(vec![
+        "certificate".into(),
+        "verify".into(),
+        path,
+        "--key".into(),
+        issued.public_key.clone(),
+    ])
+    .await
+    .unwrap();
+    assert!(!superseded.status.success());
+    let report = stdout(&superseded);
+    assert!(report.starts_with("genuine: "), "{report}");
+    assert!(
+        report.contains(&format!(
+            "status: SUPERSEDED by certificate {}",
+            reissued.number
+        )),
+        "{report}"
+    );
+    assert!(
+        String::from_utf8_lossy(&superseded.stderr)
+            .contains(&format!("replaced by {}", reissued.number))
+    );
+}
+
+/// A certificate issued before pages were sealed (format 1, greenchip a2086e6): its data is
+/// genuine, its printed page is not bound, and it is never called a forgery.
+#[tokio::test]
+async fn a_format_1_certificate_verifies_as_data_genuine_with_its_page_not_bound() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/fixtures");
+    let pdf = fixtures.join("certificate-format1.pdf");
+    let key = std::fs::read_to_string(fixtures.join("certificate-format1.key")).unwrap();
+    let nowhere = tempfile::tempdir().unwrap();
+    let missing = format!("sqlite://{}", nowhere.path().join("none.db").display());
+    let path = pdf.to_str().unwrap().to_string();
+    let checked = tokio::task::spawn_blocking(move || {
+        run(
+            &missing,
+            &["certificate", "verify", &path, "--key", key.trim()],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let report = stdout(&checked);
+    assert!(
+        report.starts_with("data genuine; printed page not bound (format 1): certificate "),
+        "{report}"
+    );
+    assert!(report.contains("  received:     "), "{report}");
+    // Not a forgery, but not what a format-2 certificate without its page seal would be.
+    let snapshot = greenchip::render::certificate::extract(&std::fs::read(&pdf).unwrap()).unwrap();
+    assert!(snapshot.page_seal.is_none());
+    assert!(snapshot.canonical.contains("\"format\":1,"));
 }

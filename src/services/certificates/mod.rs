@@ -480,6 +480,7 @@ pub fn seal_and_render(
         snapshot: &snapshot,
         canonical: &canonical,
         seal: &seal,
+        secret: &key.secret,
         verify_url: &verify_url,
         status_note: None,
     })
