@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 
 use greenchip::domain::certificate::{
     AnnexLine, CertificateScope, CountMass, FORMAT, FamilyLine, Fate, HazardousLine, Issuer, Party,
-    ReceivedLine, ScopeCollection, Signatory, Snapshot, declaration, seal,
+    PrintedPages, ReceivedLine, ScopeCollection, Signatory, Snapshot, check_pages, declaration,
+    seal, verify,
 };
-use greenchip::render::certificate::{CertificatePdf, render};
+use greenchip::render::certificate::{CertificatePdf, extract, render};
 
 const DEVICES: usize = 5_000;
 const SECRET: [u8; 32] = [7; 32];
@@ -59,9 +60,28 @@ fn main() {
             sealed_samples.push(started.elapsed());
         }
         let size_kb = pdf.len() as f64 / 1024.0;
+        // What `certificate verify` does with the file: read it back, check both seals.
+        let mut verify_samples = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let started = Instant::now();
+            let embedded = extract(&pdf).expect("the PDF carries its proof");
+            verify(&embedded.canonical, &embedded.seal).expect("the snapshot is genuine");
+            let printed = check_pages(
+                snapshot.format,
+                &embedded.seal,
+                embedded
+                    .page_seal
+                    .as_ref()
+                    .map(|(text, signature)| (text.as_str(), signature.as_str())),
+                &embedded.appearance,
+            );
+            assert_eq!(printed, Ok(PrintedPages::Bound));
+            verify_samples.push(started.elapsed());
+        }
         for (what, samples, target) in [
             ("render", &mut render_samples, ""),
             ("snapshot + seal + render", &mut sealed_samples, target),
+            ("verify: extract + both seals", &mut verify_samples, ""),
         ] {
             samples.sort();
             println!(
