@@ -238,7 +238,11 @@ pub async fn log_in(
         }
         Err(refusal) => {
             state.throttle.record_failure(login, address, now);
-            tracing::info!(login, ?refusal, "login refused");
+            tracing::info!(
+                login = %refusal.logged_login(login),
+                reason = refusal.reason(),
+                "login refused"
+            );
             Err(AppError::BadRequest {
                 code: "login_failed",
                 detail: "wrong name or password".into(),

@@ -30,16 +30,48 @@ pub mod worklogs;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::error::AppError;
+
+/// A numeric query parameter, refused (422, naming it) outside `min..=max`.
+pub fn in_range<T>(field: &str, value: Option<T>, min: T, max: T) -> Result<Option<T>, AppError>
+where
+    T: PartialOrd + std::fmt::Display + Copy,
+{
+    match value {
+        Some(value) if value < min || value > max => Err(AppError::invalid(
+            field,
+            format!("must be from {min} to {max}"),
+        )),
+        _ => Ok(value),
+    }
+}
+
+/// The highest page number a list answers: far beyond any list's end, and far below what
+/// would overflow the database's row offset.
+pub const MAX_PAGE: u64 = 1_000_000;
+/// The most rows a page or a limited list answers.
+pub const MAX_PER_PAGE: u64 = 500;
+
 /// Which page of a list to answer.
 #[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
 pub struct Paging {
     /// From 1 (default 1).
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     /// 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub per_page: Option<u64>,
 }
 
 impl Paging {
+    /// The page asked for, refused (422) when a number is out of its range: a page is from
+    /// 1 to [`MAX_PAGE`], its size from 1 to [`MAX_PER_PAGE`].
+    pub fn checked(page: Option<u64>, per_page: Option<u64>) -> Result<Paging, AppError> {
+        in_range("page", page, 1, MAX_PAGE)?;
+        in_range("per_page", per_page, 1, MAX_PER_PAGE)?;
+        Ok(Paging { page, per_page })
+    }
+
     pub fn page(&self) -> u64 {
         self.page.unwrap_or(1).max(1)
     }

@@ -202,10 +202,44 @@ pub async fn ensure_initial_admin(db: &DatabaseConnection) -> AppResult<Option<S
 }
 
 /// Why a login failed; the client is told only "wrong name or password".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginRefusal {
-    UnknownOrWrongPassword,
-    Inactive,
+    /// No account has this name or e-mail.
+    Unknown,
+    /// The account exists: the password is wrong, or it has none.
+    WrongPassword {
+        account: String,
+    },
+    Inactive {
+        account: String,
+    },
+}
+
+impl LoginRefusal {
+    /// What the log may say of the name typed: the account's name once it matched one,
+    /// otherwise a short hash of what was typed, so that a password typed into the name
+    /// field never reaches the log while repeated attempts can still be told apart.
+    pub fn logged_login(&self, typed: &str) -> String {
+        match self {
+            LoginRefusal::WrongPassword { account } | LoginRefusal::Inactive { account } => {
+                account.clone()
+            }
+            LoginRefusal::Unknown => {
+                use sha2::Digest;
+                let digest = sha2::Sha256::digest(typed.trim().as_bytes());
+                format!("unknown#{}", &hex::encode(digest)[..8])
+            }
+        }
+    }
+
+    /// The refusal in one word, for the log.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            LoginRefusal::Unknown => "unknown account",
+            LoginRefusal::WrongPassword { .. } => "wrong password",
+            LoginRefusal::Inactive { .. } => "inactive account",
+        }
+    }
 }
 
 /// Checks a login name (or e-mail) and password.
@@ -226,16 +260,19 @@ pub async fn authenticate(
     let Some(user) = found else {
         // Spend the same time as a real check so response times do not reveal names.
         let _ = hash_password(password.to_string()).await;
-        return Ok(Err(LoginRefusal::UnknownOrWrongPassword));
+        return Ok(Err(LoginRefusal::Unknown));
+    };
+    let wrong = || LoginRefusal::WrongPassword {
+        account: user.name.clone(),
     };
     let Some(hash) = user.password_hash.clone() else {
-        return Ok(Err(LoginRefusal::UnknownOrWrongPassword));
+        return Ok(Err(wrong()));
     };
     if !password_matches(hash, password.to_string()).await {
-        return Ok(Err(LoginRefusal::UnknownOrWrongPassword));
+        return Ok(Err(wrong()));
     }
     if !user.active {
-        return Ok(Err(LoginRefusal::Inactive));
+        return Ok(Err(LoginRefusal::Inactive { account: user.name }));
     }
     Ok(Ok(user))
 }

@@ -22,4 +22,5 @@ mod migrations;
 mod pages;
 mod reliability;
 mod reports;
+mod security;
 mod stations;

@@ -102,7 +102,9 @@ pub struct CollectionQuery {
     from: Option<NaiveDate>,
     /// Received on or before.
     to: Option<NaiveDate>,
+    #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<u64>,
+    #[param(minimum = 1, maximum = 500)]
     per_page: Option<u64>,
 }
 
@@ -121,10 +123,7 @@ pub async fn list(
         from: query.from,
         to: query.to,
     };
-    let paging = Paging {
-        page: query.page,
-        per_page: query.per_page,
-    };
+    let paging = Paging::checked(query.page, query.per_page)?;
     Ok(Json(
         collections::list(&state.db, filter, paging)
             .await?
@@ -366,7 +365,7 @@ pub async fn items_of(
             collection_id: Some(found.id),
             ..Default::default()
         },
-        paging,
+        Paging::checked(paging.page, paging.per_page)?,
     )
     .await?;
     Ok(Json(page.map(|i| ItemView::new(i, &kinds))))

@@ -13,6 +13,7 @@ use crate::http::AppState;
 use crate::http::auth::CurrentUser;
 use crate::http::extract::{Json, Query};
 use crate::services::events::{self, EventFilter};
+use crate::services::{MAX_PER_PAGE, in_range};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventView {
@@ -49,6 +50,7 @@ pub struct EventQuery {
     /// Only events older than this event id (the last id of the previous page).
     before: Option<Uuid>,
     /// At most this many (1 to 500, default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u64>,
 }
 
@@ -67,7 +69,7 @@ pub async fn list(
             kind: query.kind,
             actor_id: query.actor_id,
             before: query.before,
-            limit: query.limit.unwrap_or(100),
+            limit: in_range("limit", query.limit, 1, MAX_PER_PAGE)?.unwrap_or(100),
         },
     )
     .await?;

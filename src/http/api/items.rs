@@ -26,7 +26,9 @@ pub struct ItemQuery {
     state: Option<String>,
     /// Part of a code, serial, brand or model.
     q: Option<String>,
+    #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<u64>,
+    #[param(minimum = 1, maximum = 500)]
     per_page: Option<u64>,
 }
 
@@ -54,10 +56,7 @@ pub async fn list(
     let page = items::list(
         &state.db,
         filter,
-        Paging {
-            page: query.page,
-            per_page: query.per_page,
-        },
+        Paging::checked(query.page, query.per_page)?,
     )
     .await?;
     Ok(Json(page.map(|i| ItemView::new(i, &kinds))))

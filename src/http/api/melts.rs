@@ -15,10 +15,12 @@ use crate::services::flows::FlowAnswer;
 use crate::services::melts::{
     self, ChargeRequest, MeltView, NoteRequest, PourRequest, StartMeltRequest,
 };
+use crate::services::{MAX_PER_PAGE, in_range};
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct MeltListQuery {
     /// At most this many (default 50, at most 500).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u64>,
 }
 
@@ -32,7 +34,11 @@ pub async fn list(
 ) -> AppResult<Json<Vec<MeltView>>> {
     current.require(WORKSHOP)?;
     Ok(Json(
-        melts::list(&state.db, query.limit.unwrap_or(50).clamp(1, 500)).await?,
+        melts::list(
+            &state.db,
+            in_range("limit", query.limit, 1, MAX_PER_PAGE)?.unwrap_or(50),
+        )
+        .await?,
     ))
 }
 

@@ -78,7 +78,9 @@ pub struct PartnerQuery {
     /// Part of the name.
     name: Option<String>,
     kind: Option<PartnerKind>,
+    #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<u64>,
+    #[param(minimum = 1, maximum = 500)]
     per_page: Option<u64>,
 }
 
@@ -97,10 +99,7 @@ pub async fn list(
             name: query.name,
             kind: query.kind,
         },
-        Paging {
-            page: query.page,
-            per_page: query.per_page,
-        },
+        Paging::checked(query.page, query.per_page)?,
     )
     .await?;
     Ok(Json(found.map(PartnerView::from)))

@@ -274,6 +274,7 @@ pub struct ScanLogEntry {
 #[serde(deny_unknown_fields)]
 pub struct ScanLogQuery {
     /// 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u64>,
 }
 
@@ -288,7 +289,8 @@ pub async fn scan_log(
 ) -> AppResult<Json<Vec<ScanLogEntry>>> {
     current.require(&[Role::Supervisor])?;
     let found = stations::find(&state.db, &code).await?;
-    let log = scans::log_of(&state.db, found.id, query.limit.unwrap_or(100)).await?;
+    let limit = crate::services::in_range("limit", query.limit, 1, 500)?.unwrap_or(100);
+    let log = scans::log_of(&state.db, found.id, limit).await?;
     Ok(Json(
         log.into_iter()
             .map(|s| ScanLogEntry {

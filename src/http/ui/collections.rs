@@ -76,10 +76,7 @@ async fn list_page(
                 partner_id: query.partner,
                 ..Default::default()
             },
-            Paging {
-                page: query.page,
-                per_page: Some(100),
-            },
+            Paging::checked(query.page, Some(100))?,
         )
         .await?;
         Ok::<_, AppError>((partners, found))

@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::http::AppState;
 use crate::http::auth::{self, ClientAddress, CurrentUser, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use crate::http::extract::{Form, Query};
-use crate::http::ui::{Shell, local_path, render};
+use crate::http::ui::{Shell, checked_next, local_path, render};
 use crate::i18n::Lang;
 use crate::services::{secrets, sessions};
 
@@ -34,6 +34,9 @@ pub async fn page(
     headers: HeaderMap,
     Query(query): Query<LoginQuery>,
 ) -> Response {
+    if let Err(refused) = checked_next(query.next.as_deref()) {
+        return refused.into_response();
+    }
     login_form(
         &state,
         lang,
@@ -96,6 +99,9 @@ pub async fn submit(
     address: ClientAddress,
     Form(form): Form<LoginForm>,
 ) -> Response {
+    if let Err(refused) = checked_next(form.next.as_deref()) {
+        return refused.into_response();
+    }
     let expected = auth::cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     if !form_is_from_us(&headers, expected, &form.csrf) {
         return login_form(

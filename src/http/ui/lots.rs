@@ -113,15 +113,7 @@ pub async fn list(
         station: None,
     };
     let loaded = async {
-        let found = lots::list(
-            &state.db,
-            &filter,
-            Paging {
-                page: query.page,
-                per_page: Some(200),
-            },
-        )
-        .await?;
+        let found = lots::list(&state.db, &filter, Paging::checked(query.page, Some(200))?).await?;
         let materials = catalogue::materials(&state.db).await?;
         Ok::<_, AppError>((found, materials))
     }

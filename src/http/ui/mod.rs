@@ -335,16 +335,33 @@ pub fn render(template: &impl Template) -> Response {
     }
 }
 
-/// Only paths on this site are followed after login or a language switch (no open redirect).
+/// Only paths on this site are followed after login or a language switch (no open redirect):
+/// a path from the root, not `//host`, and without a backslash or a control character
+/// anywhere (browsers read `\\` as `/` and drop tabs and line breaks, so `/\t/evil.example`
+/// would become `//evil.example`). Anything else leads home.
 pub fn local_path(next: Option<&str>) -> &str {
     match next {
         Some(next)
-            if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") =>
+            if next.starts_with('/')
+                && !next.starts_with("//")
+                && !next.chars().any(|c| c == '\\' || c.is_control()) =>
         {
             next
         }
         _ => "/",
     }
+}
+
+/// [`local_path`], refusing outright a `next` that holds a control character (a line break
+/// could split the redirect's header): 400, not a redirect.
+pub fn checked_next(next: Option<&str>) -> Result<&str, AppError> {
+    if next.is_some_and(|next| next.chars().any(char::is_control)) {
+        return Err(AppError::BadRequest {
+            code: "bad_next",
+            detail: "`next` must be a path on this site, without control characters".into(),
+        });
+    }
+    Ok(local_path(next))
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -356,15 +373,15 @@ async fn switch_language(Path(code): Path<String>, Query(query): Query<NextQuery
     let Some(lang) = Lang::from_code(&code) else {
         return AppError::not_found(format!("no language {code}")).into_response();
     };
+    let next = match checked_next(query.next.as_deref()) {
+        Ok(next) => next,
+        Err(refused) => return refused.into_response(),
+    };
     let cookie = format!(
         "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
         lang.code()
     );
-    (
-        [(header::SET_COOKIE, cookie)],
-        Redirect::to(local_path(query.next.as_deref())),
-    )
-        .into_response()
+    ([(header::SET_COOKIE, cookie)], Redirect::to(next)).into_response()
 }
 
 #[derive(Template)]

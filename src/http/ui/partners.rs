@@ -71,16 +71,17 @@ async fn page(
     errors: Vec<String>,
     status: StatusCode,
 ) -> Response {
+    let paging = match Paging::checked(page, Some(100)) {
+        Ok(paging) => paging,
+        Err(error) => return context.app_error(state, error),
+    };
     let found = match partners::list(
         &state.db,
         PartnerFilter {
             name: search.clone(),
             kind: None,
         },
-        Paging {
-            page,
-            per_page: Some(100),
-        },
+        paging,
     )
     .await
     {
