@@ -366,6 +366,9 @@ pub async fn fill(db: &DatabaseConnection, config: &crate::config::Config) -> Ap
     Ok(())
 }
 
+/// Where demo certificates point when no public_url is configured (`.invalid` never resolves).
+const DEMO_PUBLIC_URL: &str = "https://demo.greenchip.invalid";
+
 /// Issues a certificate for every finished collection except the last one of the first
 /// partner (left for a supervisor to issue), and gives the first partner a portal login.
 async fn certify(
@@ -374,6 +377,18 @@ async fn certify(
     workshop: &Workshop<'_>,
 ) -> AppResult<(usize, String)> {
     use crate::services::certificates::{self, IssueRequest, Scope};
+    // Issuing refuses to seal a QR code to the listening address. Demo certificates are not
+    // anyone's real word: without a configured public_url they carry a reserved, clearly
+    // fake one, and the demo says so.
+    let mut config = config.clone();
+    if config.public_base().is_none() {
+        config.public_url = Some(DEMO_PUBLIC_URL.to_string());
+        println!(
+            "public_url is not set: the demo certificates' QR codes point to {DEMO_PUBLIC_URL} \
+             (set GREENCHIP_PUBLIC_URL before `greenchip demo` for working ones)"
+        );
+    }
+    let config = &config;
     let ready = certificates::ready(db, 100).await?;
     let first_partner = ready.first().map(|r| r.partner_id);
     let kept = ready

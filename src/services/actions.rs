@@ -242,6 +242,7 @@ async fn act_in(
     client_id: &str,
 ) -> AppResult<ActionAnswer> {
     let found = lock_item(txn, &request.item).await?;
+    crate::services::certificates::refuse_if_certified(txn, found.collection_id).await?;
     let state = state_of(&found);
     let kind = stations::kind_of(at_station);
     let mut facts = facts_of(txn, &found).await?;

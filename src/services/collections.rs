@@ -14,7 +14,7 @@ use crate::domain::intake::{self, CollectionState};
 use crate::entities::collection;
 use crate::error::{AppError, AppResult};
 use crate::services::events::{self, NewEvent};
-use crate::services::{Page, Paging, paginate, partners};
+use crate::services::{Page, Paging, certificates, paginate, partners};
 
 #[derive(Debug, Clone, Default)]
 pub struct CollectionFields {
@@ -131,6 +131,14 @@ pub async fn update(
     AppError::invalid_fields(errors)?;
     let txn = begin_write(db).await?;
     let found = find(&txn, reference).await?;
+    // The reception date and the partner's reference are printed on its certificate.
+    if fields
+        .received_on
+        .is_some_and(|day| day != found.received_on)
+        || (fields.reference.is_some() && reference_text != found.reference)
+    {
+        certificates::refuse_if_certified(&txn, found.id).await?;
+    }
     let before_received_on = found.received_on;
     let before = json!({ "received_on": found.received_on, "place": found.place, "reference": found.reference, "notes": found.notes });
     let mut changed: collection::ActiveModel = found.into();
@@ -182,6 +190,9 @@ pub async fn set_state(
     }
     let txn = begin_write(db).await?;
     let found = find(&txn, reference).await?;
+    if state == CollectionState::Open {
+        certificates::refuse_if_certified(&txn, found.id).await?;
+    }
     if found.state == state.as_str() {
         return Err(AppError::conflict(
             "collection_state",

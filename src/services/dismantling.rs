@@ -50,6 +50,7 @@ pub async fn dismantle(
     let station = performer.require_station("the dismantling")?.clone();
     let posted = ledger::post_once(db, Some(&key), async |txn| {
         let found = actions::lock_item(txn, &request.item).await?;
+        crate::services::certificates::refuse_if_certified(txn, found.collection_id).await?;
         let state = actions::state_of(&found);
         let kind = stations::kind_of(&station);
         let facts = actions::facts_of(txn, &found).await?;

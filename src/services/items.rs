@@ -19,7 +19,7 @@ use crate::entities::{collection, equipment_kind, item, item_barcode};
 use crate::error::{AppError, AppResult, FieldError, OnConstraint};
 use crate::services::events::{self, NewEvent};
 use crate::services::ledger::{self, NewHolder, NewOperation};
-use crate::services::{Page, Paging, catalogue, collections, paginate};
+use crate::services::{Page, Paging, catalogue, certificates, collections, paginate};
 
 /// The state every item starts in.
 pub const RECEIVED: &str = "received";
@@ -207,6 +207,7 @@ async fn receive_checked(
 ) -> AppResult<Vec<item::Model>> {
     let txn = begin_write(db).await?;
     let target = collections::find(&txn, collection_ref).await?;
+    certificates::refuse_if_certified(&txn, target.id).await?;
     if target.state != CollectionState::Open.as_str() {
         return Err(AppError::conflict(
             "collection_closed",
@@ -434,6 +435,14 @@ pub async fn update(
     AppError::invalid_fields(errors)?;
     let txn = begin_write(db).await?;
     let found = find(&txn, reference).await?;
+    // Kind, quantity, serial and whether it bears data are what a certificate states.
+    if changes.kind.is_some()
+        || changes.quantity.is_some()
+        || changes.serial.is_some()
+        || changes.data_bearing.is_some()
+    {
+        certificates::refuse_if_certified(&txn, found.collection_id).await?;
+    }
     let before = json!({
         "kind_id": found.kind_id, "brand": found.brand, "model": found.model, "serial": found.serial,
         "quantity": found.quantity, "data_bearing": found.data_bearing, "condition_notes": found.condition_notes,
@@ -507,6 +516,7 @@ pub async fn correct_mass(
     }
     let txn = begin_write(db).await?;
     let found = find(&txn, reference).await?;
+    certificates::refuse_if_certified(&txn, found.collection_id).await?;
     if let Some(key) = &idempotency_key
         && let Some(_done) = crate::entities::operation::Entity::find()
             .filter(crate::entities::operation::Column::IdempotencyKey.eq(key.as_str()))

@@ -17,11 +17,11 @@ pub(crate) type Station = (String, String);
 pub(crate) struct History {
     pub(crate) shop: Workshop,
     pub(crate) pc: String,
-    ups: String,
+    pub(crate) ups: String,
     pub(crate) monitor: String,
-    triage: Station,
+    pub(crate) triage: Station,
     sanitisation: Station,
-    refurbishment: Station,
+    pub(crate) refurbishment: Station,
     pub(crate) dismantling: Station,
 }
 
@@ -30,7 +30,7 @@ const UPS_G: i64 = 10_000;
 const MONITOR_G: i64 = 4_300;
 
 impl History {
-    async fn received() -> History {
+    pub(crate) async fn received() -> History {
         History::received_by(Workshop::new().await).await
     }
 
@@ -57,14 +57,14 @@ impl History {
         }
     }
 
-    async fn act(&self, station: &Station, id: &str, body: Value) {
+    pub(crate) async fn act(&self, station: &Station, id: &str, body: Value) {
         let mut body = body;
         body["client_action_id"] = json!(id);
         let answer = self.shop.act(station, body).await;
         assert_eq!(answer.status, StatusCode::OK, "{id}: {}", answer.text());
     }
 
-    async fn post(&self, cookie: &str, path: &str, body: Value) -> TestResponse {
+    pub(crate) async fn post(&self, cookie: &str, path: &str, body: Value) -> TestResponse {
         self.shop
             .app
             .post(path)
@@ -74,11 +74,11 @@ impl History {
             .await
     }
 
-    async fn supervisor_post(&self, path: &str, body: Value) -> TestResponse {
+    pub(crate) async fn supervisor_post(&self, path: &str, body: Value) -> TestResponse {
         self.post(&self.shop.supervisor.clone(), path, body).await
     }
 
-    async fn get(&self, cookie: &str, path: &str) -> TestResponse {
+    pub(crate) async fn get(&self, cookie: &str, path: &str) -> TestResponse {
         self.shop.app.get(path).cookie(cookie).send().await
     }
 
@@ -173,14 +173,14 @@ impl History {
         self.supervisor_post("/api/v1/certificates", body).await
     }
 
-    async fn certificates(&self) -> u64 {
+    pub(crate) async fn certificates(&self) -> u64 {
         certificate::Entity::find()
             .count(&self.shop.app.db)
             .await
             .unwrap()
     }
 
-    async fn partner_id(&self) -> String {
+    pub(crate) async fn partner_id(&self) -> String {
         let found = self
             .get(
                 &self.shop.supervisor,

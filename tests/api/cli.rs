@@ -379,6 +379,8 @@ async fn the_demo_fills_a_workshop_and_can_run_twice() {
         String::from_utf8_lossy(&first.stderr)
     );
     assert!(stdout(&first).contains("badge AP-"));
+    // No public_url here: the demo's certificates say where their QR codes point.
+    assert!(stdout(&first).contains("https://demo.greenchip.invalid"));
 
     let made = demo_counts(&url).await;
     assert!(made.partners >= 4, "{made:?}");

@@ -13,6 +13,8 @@ use tower::ServiceExt;
 
 pub const POSTGRES_ENV: &str = "GREENCHIP_TEST_POSTGRES_URL";
 pub const PASSWORD: &str = "correct horse battery";
+/// The `public_url` every test app has unless it says otherwise.
+pub const TEST_PUBLIC_URL: &str = "https://greenchip.test";
 
 /// A database that disappears with the test.
 pub enum TestDb {
@@ -92,6 +94,8 @@ impl TestApp {
         let mut config = Config {
             database_url: url,
             postgres_pool_size: 4,
+            // Issuing certificates needs it; a test of the refusal sets it back to `None`.
+            public_url: Some(TEST_PUBLIC_URL.into()),
             ..Config::default()
         };
         adjust(&mut config);

@@ -83,6 +83,8 @@ class Workshop:
         self.env = {
             **os.environ,
             "GREENCHIP_CONFIG": str(self.dir / "none.toml"),
+            # Issuing certificates is refused without it.
+            "GREENCHIP_PUBLIC_URL": "https://greenchip.test",
             "RUST_LOG": "warn",
         }
         self.env.pop("DATABASE_URL", None)

@@ -188,6 +188,8 @@ async fn detail(state: &AppState, found: collection::Model) -> AppResult<Collect
 #[utoipa::path(patch, path = "/collections/{reference}", tag = "intake", params(("reference" = String, Path)),
     request_body = CollectionRequest,
     responses((status = 200, body = CollectionView), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json",
+            description = "`certified`: a valid certificate states the reception date and reference"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update(
     State(state): State<AppState>,

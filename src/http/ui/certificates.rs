@@ -74,6 +74,8 @@ struct CertificatesPage {
     error: Option<String>,
     blockers: Vec<(String, String)>,
     issued: Option<String>,
+    /// Issuing is refused until `public_url` is set: said before anyone tries.
+    public_url_missing: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -141,6 +143,7 @@ async fn list_page(
         error: error_text,
         blockers,
         issued,
+        public_url_missing: state.config.public_base().is_none(),
     };
     (status, render(&page)).into_response()
 }

@@ -9,7 +9,7 @@ use chrono::{DateTime, Datelike, NaiveDate, SubsecRound, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    DbBackend, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -20,7 +20,9 @@ use crate::config::Config;
 use crate::db::begin_write;
 use crate::domain::certificate::{self as domain, Issuer, Party, Seal, Signatory, Snapshot};
 use crate::domain::codes::{Code, CodeKind};
-use crate::entities::{certificate, certificate_collection, certificate_revocation, user};
+use crate::entities::{
+    certificate, certificate_collection, certificate_revocation, collection, user,
+};
 use crate::error::{AppError, AppResult};
 use crate::render::certificate::{CertificatePdf, render};
 use crate::services::events::{self, NewEvent};
@@ -230,38 +232,166 @@ pub async fn list(
     Ok(views)
 }
 
-/// A valid certificate already covering exactly this scope, if any.
-async fn covering(
+/// The valid (not revoked) certificates covering any of these collections, oldest first.
+async fn valid_covering(
     conn: &impl ConnectionTrait,
-    resolved: &facts::Resolved,
-) -> AppResult<Option<certificate::Model>> {
-    let mut query = certificate::Entity::find()
-        .filter(certificate::Column::PartnerId.eq(resolved.partner.id))
-        .filter(certificate::Column::ScopeKind.eq(resolved.kind()))
-        .filter(certificate::Column::PeriodFrom.eq(resolved.from))
-        .filter(certificate::Column::PeriodTo.eq(resolved.to))
-        .filter(
-            certificate::Column::Id.not_in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(certificate_revocation::Column::CertificateId)
-                    .from(certificate_revocation::Entity)
-                    .to_owned(),
-            ),
-        );
-    if let Scope::Collection(collection_id) = resolved.scope {
-        query = query.filter(
-            certificate::Column::Id.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(certificate_collection::Column::CertificateId)
-                    .from(certificate_collection::Entity)
-                    .and_where(
-                        Expr::col(certificate_collection::Column::CollectionId).eq(collection_id),
-                    )
-                    .to_owned(),
-            ),
-        );
+    collection_ids: &[Uuid],
+) -> AppResult<Vec<certificate::Model>> {
+    if collection_ids.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(query.one(conn).await?)
+    Ok(certificate::Entity::find()
+        .filter(certificate::Column::Id.in_subquery(covering_any(collection_ids)))
+        .filter(certificate::Column::Id.not_in_subquery(revoked()))
+        .order_by_asc(certificate::Column::IssuedAt)
+        .order_by_asc(certificate::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// `SELECT certificate_id` of the certificates covering any of these collections.
+fn covering_any(collection_ids: &[Uuid]) -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .column(certificate_collection::Column::CertificateId)
+        .from(certificate_collection::Entity)
+        .and_where(
+            Expr::col(certificate_collection::Column::CollectionId)
+                .is_in(collection_ids.iter().copied()),
+        )
+        .to_owned()
+}
+
+/// `SELECT certificate_id` of every revoked certificate.
+fn revoked() -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .column(certificate_revocation::Column::CertificateId)
+        .from(certificate_revocation::Entity)
+        .to_owned()
+}
+
+/// Reads collections for a write that depends on what certifies them. On PostgreSQL their
+/// rows are locked `FOR UPDATE` in id order: issuing locks its scope's rows and every
+/// change to a collection's items goes through [`refuse_if_certified`], which locks its
+/// collection's row, so an issue and a change (or two overlapping issues) wait for each
+/// other and the second sees what the first committed. On SQLite the write transaction
+/// (`BEGIN IMMEDIATE`) already excludes other writers.
+async fn lock_collections(
+    txn: &DatabaseTransaction,
+    query: sea_orm::Select<collection::Entity>,
+) -> AppResult<Vec<collection::Model>> {
+    let mut query = query.order_by_asc(collection::Column::Id);
+    if txn.get_database_backend() == DbBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    Ok(query.all(txn).await?)
+}
+
+async fn lock_scope(txn: &DatabaseTransaction, scope: &Scope) -> AppResult<()> {
+    let query = match scope {
+        Scope::Collection(id) => collection::Entity::find().filter(collection::Column::Id.eq(*id)),
+        Scope::Partner {
+            partner_id,
+            from,
+            to,
+        } => collection::Entity::find()
+            .filter(collection::Column::PartnerId.eq(*partner_id))
+            .filter(collection::Column::ReceivedOn.gte(*from))
+            .filter(collection::Column::ReceivedOn.lte(*to)),
+    };
+    lock_collections(txn, query).await?;
+    Ok(())
+}
+
+/// Refuses, with `409 certified`, a write that would change what a valid certificate states
+/// about a collection: reopening it, or changing its items' masses, fates or sanitisation.
+/// A certificate is the workshop's signed word; the way to a new state is to revoke it with a
+/// reason, change what must change, and issue again. Every such write calls this inside its
+/// own transaction, before writing.
+pub async fn refuse_if_certified(txn: &DatabaseTransaction, collection_id: Uuid) -> AppResult<()> {
+    let locked = lock_collections(
+        txn,
+        collection::Entity::find().filter(collection::Column::Id.eq(collection_id)),
+    )
+    .await?;
+    let Some(covering) = valid_covering(txn, &[collection_id])
+        .await?
+        .into_iter()
+        .next()
+    else {
+        return Ok(());
+    };
+    let code = locked
+        .first()
+        .map_or_else(|| collection_id.to_string(), |c| c.code.clone());
+    Err(AppError::conflict(
+        "certified",
+        format!(
+            "collection {code} is covered by certificate {number}, which is valid: nothing it \
+             states may change. Revoke certificate {number} with a reason (without a reissue), \
+             then reopen the collection; the certificate issued afterwards covers the new state",
+            number = covering.number
+        ),
+    ))
+}
+
+/// The revoked certificate with no successor that a new certificate over these collections
+/// replaces: the only one covering any of them, and only when the new scope covers all it
+/// covered. (Revoked without a reissue, then the collection changed and is certified again.)
+async fn revoked_predecessor(
+    conn: &impl ConnectionTrait,
+    collection_ids: &[Uuid],
+) -> AppResult<Option<certificate::Model>> {
+    if collection_ids.is_empty() {
+        return Ok(None);
+    }
+    let succeeded = sea_orm::sea_query::Query::select()
+        .column(certificate::Column::SupersedesId)
+        .from(certificate::Entity)
+        .and_where(Expr::col(certificate::Column::SupersedesId).is_not_null())
+        .to_owned();
+    let mut orphans = certificate::Entity::find()
+        .filter(certificate::Column::Id.in_subquery(covering_any(collection_ids)))
+        .filter(certificate::Column::Id.in_subquery(revoked()))
+        .filter(certificate::Column::Id.not_in_subquery(succeeded))
+        .all(conn)
+        .await?;
+    if orphans.len() != 1 {
+        return Ok(None);
+    }
+    let orphan = orphans.remove(0);
+    let covered = certificate_collection::Entity::find()
+        .filter(certificate_collection::Column::CertificateId.eq(orphan.id))
+        .all(conn)
+        .await?;
+    Ok(covered
+        .iter()
+        .all(|c| collection_ids.contains(&c.collection_id))
+        .then_some(orphan))
+}
+
+/// What is refused before a scope is even read: a period ending in the future (more could
+/// be received in it), and issuing without `public_url` (the QR code is sealed for good).
+fn check_request(request: &IssueRequest, config: &Config) -> AppResult<()> {
+    if let Scope::Partner { to, .. } = request.scope
+        && to > crate::clock::now().date_naive()
+    {
+        return Err(AppError::invalid(
+            "to",
+            "a period cannot end in the future: more could still be received in it",
+        ));
+    }
+    if config.public_base().is_none() {
+        return Err(AppError::conflict(
+            "public_url_missing",
+            format!(
+                "set public_url (GREENCHIP_PUBLIC_URL, or public_url in greenchip.toml) to the \
+                 address people reach greenchip at before issuing certificates: the QR code \
+                 would be sealed forever to http://{}, which works only on this machine",
+                config.addr
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// What a certificate for this scope would state, and what blocks it; nothing is written.
@@ -302,6 +432,8 @@ async fn issue_in(
     request: &IssueRequest,
     issuing: &Issuing<'_>,
 ) -> AppResult<certificate::Model> {
+    check_request(request, issuing.config)?;
+    lock_scope(txn, &request.scope).await?;
     let resolved = facts::resolve(txn, request.scope.clone()).await?;
     let language = match request.language.as_deref().map(str::trim) {
         Some(language) if crate::services::partners::CERTIFICATE_LANGUAGES.contains(&language) => {
@@ -310,15 +442,28 @@ async fn issue_in(
         Some(_) => return Err(AppError::invalid("language", "must be `fr` or `en`")),
         None => resolved.partner.language.clone(),
     };
-    if let Some(existing) = covering(txn, &resolved).await? {
+    let collection_ids: Vec<Uuid> = resolved.collections.iter().map(|c| c.id).collect();
+    // A collection is covered by at most one valid certificate, whatever the scopes' kinds.
+    if let Some(existing) = valid_covering(txn, &collection_ids).await?.first() {
         return Err(AppError::conflict(
             "already_certified",
             format!(
-                "certificate {} already covers this scope; revoke it to issue a corrected one",
-                existing.number
+                "certificate {} already covers {} in this scope; a collection is covered by \
+                 one valid certificate at most: revoke it to issue a corrected one",
+                existing.number,
+                if resolved.kind() == "collection" {
+                    "the collection"
+                } else {
+                    "a collection"
+                }
             ),
         ));
     }
+    let orphan = match issuing.supersedes {
+        Some(_) => None,
+        None => revoked_predecessor(txn, &collection_ids).await?,
+    };
+    let supersedes = issuing.supersedes.or(orphan.as_ref());
     let gathered = facts::gather(txn, &resolved, &language).await?;
     if !gathered.blockers.is_empty() {
         return Err(AppError::Refused {
@@ -351,7 +496,7 @@ async fn issue_in(
                     .unwrap_or(signatory_role(&language))
                     .to_string(),
             },
-            supersedes: issuing.supersedes.map(|old| old.number.clone()),
+            supersedes: supersedes.map(|old| old.number.clone()),
         },
         issuing.config,
     );
@@ -378,7 +523,7 @@ async fn issue_in(
         signature: Set(seal.signature),
         public_key: Set(seal.public_key),
         pdf: Set(pdf),
-        supersedes_id: Set(issuing.supersedes.map(|old| old.id)),
+        supersedes_id: Set(supersedes.map(|old| old.id)),
         issued_by: Set(issuing.actor.id),
         issued_at: Set(issued_at),
         client_key: Set(issuing.client_key.clone()),
@@ -710,7 +855,6 @@ pub struct Ready {
 
 /// Closed collections no valid certificate covers yet and that nothing blocks, oldest first.
 pub async fn ready(conn: &impl ConnectionTrait, limit: usize) -> AppResult<Vec<Ready>> {
-    use crate::entities::collection;
     let covered = sea_orm::sea_query::Query::select()
         .column(certificate_collection::Column::CollectionId)
         .from(certificate_collection::Entity)

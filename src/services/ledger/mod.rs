@@ -528,7 +528,25 @@ pub async fn correct(
     new.idempotency_key = idempotency_key;
     new.payload = json!({ "corrects": original.id, "corrects_kind": original.kind });
     new.subjects = vec![original.id.to_string()];
-    match post(db, new).await {
+    // Reversing what happened to an item changes what its collection's certificate states.
+    let touched: BTreeSet<Uuid> = posted.iter().flat_map(|m| [m.from, m.to]).collect();
+    let key = new.idempotency_key.clone();
+    let corrected = post_once(db, key.as_deref(), async |txn| {
+        let collections: BTreeSet<Uuid> = holder::Entity::find()
+            .filter(holder::Column::Id.is_in(touched))
+            .filter(holder::Column::Kind.eq("item"))
+            .all(txn)
+            .await?
+            .into_iter()
+            .filter_map(|h| h.collection_id)
+            .collect();
+        for collection_id in collections {
+            crate::services::certificates::refuse_if_certified(txn, collection_id).await?;
+        }
+        post_in(txn, new).await
+    })
+    .await;
+    match corrected {
         Err(AppError::Database(error)) if is_unique_violation(&error) => Err(AppError::conflict(
             "already_corrected",
             format!("operation {} was already corrected", original.id),
