@@ -104,10 +104,32 @@ fn escape(label: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// A method as a label: the methods HTTP defines by name, every other one `other`, so that
+/// clients sending made-up methods cannot grow the exposition without end.
+fn method_label(method: &axum::http::Method) -> String {
+    use axum::http::Method;
+    const KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    if KNOWN.contains(method) {
+        method.as_str().to_string()
+    } else {
+        "other".to_string()
+    }
+}
+
 /// Middleware: times every request, labelled by its matched route (codes stay out of labels).
 pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()

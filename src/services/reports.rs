@@ -1609,12 +1609,13 @@ pub fn csv(report: &YieldReport, table: &str) -> AppResult<String> {
     Ok(out)
 }
 
-/// A CSV cell: quoted when it holds a comma, quote or line break; a leading `=`, `+`, `-` or
-/// `@` is prefixed with `'` so spreadsheets never run it as a formula.
+/// A CSV cell: quoted when it holds a comma, quote or line break; a cell a spreadsheet could
+/// run as a formula (one starting with `=`, `+`, `-`, `@`, a tab or a carriage return, as
+/// OWASP lists them, a negative number excepted) is prefixed with `'`.
 fn csv_cell(cell: &str) -> String {
-    let guarded = if cell.starts_with(['=', '+', '@'])
-        || (cell.starts_with('-') && cell.parse::<f64>().is_err())
-    {
+    let formula = cell.starts_with(['=', '+', '@', '\t', '\r', '\n'])
+        || (cell.starts_with('-') && cell.parse::<f64>().is_err());
+    let guarded = if formula {
         format!("'{cell}")
     } else {
         cell.to_string()
@@ -1623,6 +1624,47 @@ fn csv_cell(cell: &str) -> String {
         format!("\"{}\"", guarded.replace('"', "\"\""))
     } else {
         guarded
+    }
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::csv_cell;
+
+    #[test]
+    fn a_cell_a_spreadsheet_would_run_is_prefixed() {
+        for (cell, written) in [
+            ("=1+1", "'=1+1"),
+            ("+33 6 12", "'+33 6 12"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("-cmd", "'-cmd"),
+            ("\t=3+3", "\"'\t=3+3\""),
+            ("\r=3+3", "\"'\r=3+3\""),
+            ("\n=3+3", "\"'\n=3+3\""),
+        ] {
+            assert_eq!(csv_cell(cell), written, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn plain_cells_and_negative_numbers_are_written_as_they_are() {
+        for cell in [
+            "-310",
+            "-0.5",
+            "12964",
+            "Lycée Ibn Sina",
+            "CO-00000001X",
+            "a=b",
+        ] {
+            assert_eq!(csv_cell(cell), cell);
+        }
+    }
+
+    #[test]
+    fn commas_quotes_and_line_breaks_are_quoted() {
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("two\nlines"), "\"two\nlines\"");
     }
 }
 

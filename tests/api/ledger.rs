@@ -604,7 +604,7 @@ async fn worked_example_two_collections_into_one_ingot() {
             .edges
             .iter()
             .find(|e| e.from == from && e.to == to)
-            .map(|e| e.mass_g)
+            .and_then(|e| e.mass_g)
     };
     assert_eq!(edge(furnace.id, ingot.id), Some(5_400));
     assert_eq!(edge(cable.id, furnace.id), Some(6_000));

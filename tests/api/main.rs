@@ -8,7 +8,7 @@ mod audit;
 mod auth;
 mod backups;
 mod certificate_guard;
-mod certificates;
+pub(crate) mod certificates;
 mod cli;
 mod errors;
 mod flow_pages;

@@ -148,3 +148,112 @@ async fn numbers_in_a_query_outside_their_range_are_refused() {
     assert_eq!(last.status, StatusCode::OK, "{}", last.text());
     assert_eq!(last.json()["items"], serde_json::json!([]));
 }
+
+/// Made-up HTTP methods all count under one label: they cannot grow `/metrics` for good.
+#[tokio::test]
+async fn made_up_methods_do_not_grow_the_metrics() {
+    let app = TestApp::spawn().await;
+    let before = app.get("/metrics").send().await.text().len();
+    for index in 0..50 {
+        let method = format!("X{index:03}{}", "Q".repeat(1_000));
+        let method = axum::http::Method::from_bytes(method.as_bytes()).unwrap();
+        app.request(method, "/healthz").send().await;
+        let unmatched = axum::http::Method::from_bytes(format!("Y{index}").as_bytes()).unwrap();
+        app.request(unmatched, &format!("/no/such/path/{index}"))
+            .send()
+            .await;
+    }
+    let after = app.get("/metrics").send().await.text();
+    assert!(after.contains("method=\"other\""), "{after}");
+    assert!(!after.contains("X000"), "a made-up method became a label");
+    assert!(!after.contains("/no/such/path"), "a path became a label");
+    assert!(
+        after.len() < before + 8_000,
+        "{} bytes after, {before} before",
+        after.len()
+    );
+}
+
+/// A manufacturer's barcode does not tell a partner that another partner's item exists: it
+/// answers 404 as a barcode nobody linked, while staff are led to the item.
+#[tokio::test]
+async fn a_barcode_leads_a_partner_only_to_its_own_items() {
+    let shop = crate::helpers::Workshop::new().await;
+    let item = shop.item("laptop", 2_100).await;
+    let linked = shop
+        .app
+        .post(&format!("/api/v1/items/{item}/barcodes"))
+        .cookie(&shop.supervisor)
+        .json(&serde_json::json!({ "barcode": "5CG0000LEAK" }))
+        .send()
+        .await;
+    assert_eq!(linked.status, StatusCode::CREATED, "{}", linked.text());
+    let staff = shop
+        .app
+        .get("/s/5CG0000LEAK")
+        .cookie(&shop.supervisor)
+        .send()
+        .await;
+    assert_eq!(staff.location(), format!("/items/{item}"));
+    let other = shop
+        .app
+        .logged_in("another-school", greenchip::domain::roles::Role::Partner)
+        .await;
+    let probed = shop.app.get("/s/5CG0000LEAK").cookie(&other).send().await;
+    let nobody = shop.app.get("/s/5CG0000NONE").cookie(&other).send().await;
+    assert_eq!(probed.status, StatusCode::NOT_FOUND);
+    assert_eq!(nobody.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        probed.text().replace("LEAK", "NONE"),
+        nobody.text(),
+        "the two answers differ"
+    );
+}
+
+/// A partner's forward trace shows its own grams: the lots and accounts its mass reached
+/// mix partners, so their balances and the grams that left them stay out of its view.
+#[tokio::test]
+async fn a_partners_trace_shows_only_its_own_grams() {
+    let history = crate::certificates::History::received().await;
+    history.mostly_processed().await;
+    let own = history.partner_login("lycee").await;
+    let path = format!(
+        "/api/v1/trace/{}?direction=forward",
+        history.shop.collection
+    );
+    let staff = history.get(&history.shop.supervisor, &path).await.json();
+    let seen = history.get(&own, &path).await.json();
+    let shared = |trace: &serde_json::Value| -> Vec<String> {
+        trace["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|node| !["item", "collection"].contains(&node["kind"].as_str().unwrap()))
+            .map(|node| node["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let lots = shared(&staff);
+    assert!(!lots.is_empty(), "the history reaches lots: {staff}");
+    assert_eq!(shared(&seen), lots);
+    for node in seen["nodes"].as_array().unwrap() {
+        let id = node["id"].as_str().unwrap().to_string();
+        let staff_node = staff["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["id"] == node["id"])
+            .unwrap();
+        if lots.contains(&id) {
+            assert!(node["balance_g"].is_null(), "{node}");
+            assert!(staff_node["balance_g"].is_i64(), "{staff_node}");
+            // Its own attributed grams stay.
+            assert_eq!(node["attributed_g"], staff_node["attributed_g"]);
+        } else {
+            assert_eq!(node, staff_node);
+        }
+    }
+    for edge in seen["edges"].as_array().unwrap() {
+        let from = edge["from"].as_str().unwrap().to_string();
+        assert_eq!(edge["mass_g"].is_null(), lots.contains(&from), "{edge}");
+    }
+}

@@ -55,14 +55,20 @@ pub async fn trace(
     Path(code): Path<String>,
     Query(query): Query<TraceQuery>,
 ) -> AppResult<Json<Trace>> {
-    if current.partner_scope().is_some() {
+    let partner = current.partner_scope().is_some();
+    if partner {
         let owner = partners::owner_of(&state.db, &code).await?;
         current.may_read(&[], owner, &format!("item or collection {code}"))?;
     } else {
         current.require(crate::http::api::lots::WORKSHOP)?;
     }
     let direction = query.direction.unwrap_or(Direction::Back);
-    Ok(Json(trace::trace(&state.db, &code, direction).await?))
+    let traced = trace::trace(&state.db, &code, direction).await?;
+    Ok(Json(if partner {
+        traced.as_partner_sees()
+    } else {
+        traced
+    }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

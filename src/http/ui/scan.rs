@@ -9,7 +9,7 @@ use crate::domain::codes::{Code, CodeKind};
 use crate::http::AppState;
 use crate::http::extract::Path;
 use crate::http::ui::PageContext;
-use crate::services::items;
+use crate::services::{items, partners};
 
 pub async fn resolve(
     State(state): State<AppState>,
@@ -29,10 +29,24 @@ pub async fn resolve(
                 format!("{code}: {}", context.lang.t("scan.no_page")),
             ),
         },
-        // Not a greenchip code: perhaps a manufacturer barcode linked to an item.
-        Err(reason) => match items::find(&state.db, &scanned).await {
-            Ok(found) => Redirect::to(&format!("/items/{}", found.code)).into_response(),
-            Err(_) => context.error_page(&state, StatusCode::NOT_FOUND, reason.to_string()),
-        },
+        // Not a greenchip code: perhaps a manufacturer barcode linked to an item. A partner
+        // is led only to its own items: another partner's answers as a barcode nobody linked,
+        // so that barcodes cannot be probed.
+        Err(reason) => {
+            let found = match items::find(&state.db, &scanned).await {
+                Ok(found) => match context.current.partner_scope() {
+                    None => Some(found),
+                    Some(partner) => match partners::owner_of(&state.db, &found.code).await {
+                        Ok(owner) => (owner == Some(partner)).then_some(found),
+                        Err(error) => return context.app_error(&state, error),
+                    },
+                },
+                Err(_) => None,
+            };
+            match found {
+                Some(found) => Redirect::to(&format!("/items/{}", found.code)).into_response(),
+                None => context.error_page(&state, StatusCode::NOT_FOUND, reason.to_string()),
+            }
+        }
     }
 }

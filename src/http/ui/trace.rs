@@ -129,7 +129,7 @@ fn tree(found: &Trace, lang: Lang) -> (Vec<TreeLine>, usize) {
             children
                 .entry(parent)
                 .or_default()
-                .push((child, edge.mass_g));
+                .push((child, edge.mass_g.unwrap_or_default()));
         }
     }
     for list in children.values_mut() {

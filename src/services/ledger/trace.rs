@@ -53,8 +53,9 @@ pub struct TraceNode {
 pub struct TraceEdge {
     pub from: Uuid,
     pub to: Uuid,
-    /// Grams moved along this edge in all (corrected operations left out).
-    pub mass_g: i64,
+    /// Grams moved along this edge in all (corrected operations left out). Left out of a
+    /// partner's view where the edge leaves a lot, melt or account: those mix partners.
+    pub mass_g: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -65,6 +66,29 @@ pub struct Trace {
     pub edges: Vec<TraceEdge>,
     /// True when the graph was cut at [`MAX_NODES`].
     pub truncated: bool,
+}
+
+impl Trace {
+    /// What a partner may see of a trace from its own item or collection: its own items and
+    /// collections as they are, but of the lots, melts and accounts its mass reached (which
+    /// mix partners) only its own attributed grams, never their balance nor the grams that
+    /// left them.
+    pub fn as_partner_sees(mut self) -> Trace {
+        let own = |kind: &str| kind == "item" || kind == "collection";
+        let mut shared = BTreeSet::new();
+        for node in &mut self.nodes {
+            if !own(&node.kind) {
+                node.balance_g = None;
+                shared.insert(node.id);
+            }
+        }
+        for edge in &mut self.edges {
+            if shared.contains(&edge.from) {
+                edge.mass_g = None;
+            }
+        }
+        self
+    }
 }
 
 /// Traces from a code: an item, lot or melt (either way) or a collection.
@@ -353,7 +377,11 @@ impl Graph {
             edges: self
                 .edges
                 .into_iter()
-                .map(|((from, to), mass_g)| TraceEdge { from, to, mass_g })
+                .map(|((from, to), mass_g)| TraceEdge {
+                    from,
+                    to,
+                    mass_g: Some(mass_g),
+                })
                 .collect(),
             truncated: self.truncated,
         }
