@@ -16,7 +16,9 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::certificate::{CountMass, FamilyLine, SealError, Signatory, Snapshot, canonical};
+use crate::domain::certificate::{
+    CountMass, FamilyLine, SealError, Signatory, Snapshot, canonical,
+};
 
 /// Bumped when the public facts' shape changes.
 pub const FORMAT: u32 = 1;
@@ -174,7 +176,10 @@ mod tests {
         assert_eq!(facts.totals.copper_ingot_g, 1_250);
         assert_eq!(facts.totals.lost_g, 310);
         assert_eq!(facts.signatory.name, "Hélène Dupré");
-        assert_eq!(facts.snapshot_hash, hash_hex(&snapshot.canonical().unwrap()));
+        assert_eq!(
+            facts.snapshot_hash,
+            hash_hex(&snapshot.canonical().unwrap())
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod access;
 mod audit;
 mod auth;
 mod backups;
+mod certificate_public;
 mod certificates;
 mod cli;
 mod errors;

@@ -14,7 +14,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Que
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Status, keys, seal_of, snapshot_of};
+use super::{Status, Verification, keys, seal_of, snapshot_of};
 use crate::domain::certificate::{self as domain, Seal};
 use crate::domain::public_facts::PublicFacts;
 use crate::entities::{certificate, certificate_public_facts as facts_table};
@@ -133,15 +133,20 @@ pub struct PublicVerification {
     /// bytes with `seal.public_key`, one of `/.well-known/greenchip-signing-key`.
     pub canonical: String,
     pub seal: Option<Seal>,
+    /// The whole certificate's check, with its snapshot and the revocation's reason: only
+    /// for the workshop's supervisors and the certificate's own partner.
+    pub full: Option<Verification>,
 }
 
-/// Checks a certificate for the public; `full` is the whole certificate's own check
-/// (`certificates::verify`), which says whether the stored snapshot is genuine.
-pub async fn verify(
+/// Checks a certificate for the public: genuine when the whole certificate's check
+/// (`certificates::verify`) passes and the public facts' seal does too. With `reveal`, the
+/// whole check goes with it.
+pub async fn check(
     conn: &impl ConnectionTrait,
     found: &certificate::Model,
-    full: &super::Verification,
+    reveal: bool,
 ) -> AppResult<PublicVerification> {
+    let full = super::verify(conn, found).await?;
     let stored = facts_table::Entity::find_by_id(found.id).one(conn).await?;
     let mut problem = full.problem.clone();
     let (facts, canonical, seal) = match stored {
@@ -153,8 +158,8 @@ pub async fn verify(
             };
             let facts: Option<PublicFacts> = serde_json::from_str(&stored.canonical).ok();
             if problem.is_none() {
-                problem = public_problem(conn, found, &stored.canonical, &seal, facts.as_ref())
-                    .await?;
+                problem =
+                    public_problem(conn, found, &stored.canonical, &seal, facts.as_ref()).await?;
             }
             (facts, stored.canonical, Some(seal))
         }
@@ -172,6 +177,7 @@ pub async fn verify(
         facts,
         canonical,
         seal,
+        full: reveal.then_some(full),
     })
 }
 
