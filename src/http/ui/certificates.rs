@@ -410,10 +410,8 @@ pub async fn verify_form(
     current: Option<crate::http::auth::CurrentUser>,
     Query(query): Query<VerifyQuery>,
 ) -> Response {
-    if !query.code.trim().is_empty() {
-        if let Some(tidy) = tidy_reference(&query.code) {
-            return Redirect::to(&format!("/verify/{tidy}")).into_response();
-        }
+    if let Some(tidy) = tidy_reference(&query.code) {
+        return Redirect::to(&format!("/verify/{tidy}")).into_response();
     }
     let page = VerifyPage {
         shell: Shell::new(&state, lang, "/verify", current.as_ref()),
