@@ -10,6 +10,7 @@ mod m20261129_000005_material_flows;
 mod m20261129_000006_certificates;
 mod m20261129_000007_audit_chain;
 mod m20261202_000008_flow_days;
+mod m20261207_000009_certificate_public_facts;
 
 pub mod audit_chain;
 pub mod flow_days;
@@ -88,6 +89,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_certificates::Migration),
             Box::new(m20261129_000007_audit_chain::Migration),
             Box::new(m20261202_000008_flow_days::Migration),
+            Box::new(m20261207_000009_certificate_public_facts::Migration),
         ]
     }
 }

@@ -9,5 +9,6 @@ pub mod ledger;
 pub mod lifecycle;
 pub mod lots;
 pub mod mass;
+pub mod public_facts;
 pub mod roles;
 pub mod tolerance;

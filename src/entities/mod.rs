@@ -4,6 +4,7 @@ pub mod api_token;
 pub mod audit_chain_head;
 pub mod certificate;
 pub mod certificate_collection;
+pub mod certificate_public_facts;
 pub mod certificate_revocation;
 pub mod collection;
 pub mod equipment_kind;

@@ -31,6 +31,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub metrics: Arc<metrics::Metrics>,
     pub throttle: Arc<throttle::LoginThrottle>,
+    /// Public certificate lookups per client address.
+    pub lookups: Arc<throttle::LookupThrottle>,
     /// Label layouts: the shipped ones and any from `labels_dir`.
     pub labels: Arc<crate::render::Templates>,
     /// The scan log's writer (group commit).
@@ -69,6 +71,7 @@ impl AppState {
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),
             throttle: Arc::new(throttle),
+            lookups: Arc::default(),
             // The shipped layouts are checked by the render module's tests.
             labels: Arc::new(
                 crate::render::Templates::shipped().expect("the shipped label layouts are valid"),

@@ -1,4 +1,5 @@
-//! Login rate limiting: failed attempts counted per account and per client address.
+//! Rate limits: failed logins counted per account and per client address, and public
+//! certificate lookups per client address.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -82,6 +83,71 @@ impl LoginThrottle {
     }
 }
 
+/// Public certificate lookups allowed per client address within [`LOOKUP_WINDOW`]: a code
+/// has 40 random bits, so at this pace guessing one takes longer than any certificate lives.
+pub const LOOKUPS_PER_WINDOW: u32 = 30;
+pub const LOOKUP_WINDOW: Duration = Duration::from_secs(60);
+
+/// Every lookup within a sliding window, per client address. In memory, per instance, as
+/// the login limit (behind several instances each counts its own).
+#[derive(Debug)]
+pub struct LookupThrottle {
+    limit: u32,
+    window: Duration,
+    lookups: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+impl Default for LookupThrottle {
+    fn default() -> LookupThrottle {
+        LookupThrottle::new(LOOKUPS_PER_WINDOW, LOOKUP_WINDOW)
+    }
+}
+
+impl LookupThrottle {
+    pub fn new(limit: u32, window: Duration) -> LookupThrottle {
+        LookupThrottle {
+            limit,
+            window,
+            lookups: Mutex::default(),
+        }
+    }
+
+    /// Counts one lookup from `address`; `Err(seconds to wait)` when the address has used up
+    /// its window (a refused lookup is not counted).
+    pub fn hit(&self, address: Option<&str>, now: Instant) -> Result<(), u64> {
+        let mut lookups = self
+            .lookups
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        // Addresses gone quiet are forgotten, so the map does not grow without bound.
+        if lookups.len() > 10_000 {
+            let window = self.window;
+            lookups.retain(|_, times| {
+                times
+                    .back()
+                    .is_some_and(|t| now.duration_since(*t) < window)
+            });
+        }
+        let times = lookups
+            .entry(address.unwrap_or("unknown").to_string())
+            .or_default();
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
+        {
+            times.pop_front();
+        }
+        if times.len() >= self.limit as usize
+            && let Some(oldest) = times.front()
+        {
+            let left = self.window.saturating_sub(now.duration_since(*oldest));
+            return Err(left.as_secs().max(1));
+        }
+        times.push_back(now);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,5 +186,18 @@ mod tests {
         assert!(throttle.check("a", Some("x"), now).is_err());
         throttle.record_success("a");
         assert!(throttle.check("a", Some("x"), now).is_ok());
+    }
+
+    #[test]
+    fn lookups_are_limited_per_address_and_released_by_the_window() {
+        let throttle = LookupThrottle::new(3, Duration::from_secs(60));
+        let start = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(throttle.hit(Some("10.0.0.1"), start), Ok(()));
+        }
+        assert_eq!(throttle.hit(Some("10.0.0.1"), start), Err(60));
+        assert_eq!(throttle.hit(Some("10.0.0.2"), start), Ok(()));
+        let later = start + Duration::from_secs(60);
+        assert_eq!(throttle.hit(Some("10.0.0.1"), later), Ok(()));
     }
 }

@@ -316,15 +316,18 @@ async fn a_certificate_states_the_figures_worked_out_by_hand_and_verifies() {
         .problem(StatusCode::CONFLICT, "already_certified");
     assert_eq!(history.certificates().await, 1);
 
-    // Anyone can verify, without logging in; the snapshot holds the hand-worked figures.
+    // A supervisor verifies by number and reads the whole certificate: the snapshot holds
+    // the hand-worked figures. (What the public sees: `certificate_public.rs`.)
     let verified = history
-        .shop
-        .app
-        .get(&format!("/api/v1/certificates/{number}/verify"))
-        .send()
+        .get(
+            &history.shop.supervisor,
+            &format!("/api/v1/certificates/{number}/verify"),
+        )
         .await;
     assert_eq!(verified.status, StatusCode::OK, "{}", verified.text());
     let verified = verified.json();
+    assert_eq!(verified["genuine"], true, "{verified}");
+    let verified = &verified["full"];
     assert_eq!(verified["genuine"], true, "{verified}");
     let facts = &verified["snapshot"];
     assert_eq!(facts["language"], "fr");
@@ -420,11 +423,12 @@ async fn a_certificate_states_the_figures_worked_out_by_hand_and_verifies() {
         .unwrap();
     assert_eq!(first.body, stored.pdf);
 
-    // The public page says so too.
+    // The public page says so too, by the code.
+    let code = view["code"].as_str().unwrap();
     let page = history
         .shop
         .app
-        .get(&format!("/verify/{number}"))
+        .get(&format!("/verify/{code}"))
         .send()
         .await;
     assert_eq!(page.status, StatusCode::OK);
@@ -445,6 +449,7 @@ async fn changing_one_figure_in_the_stored_snapshot_fails_verification() {
         .await
         .json();
     let number = issued["number"].as_str().unwrap();
+    let code = issued["code"].as_str().unwrap();
     let db = &history.shop.app.db;
     // Someone with write access to the database goes around the append-only guard.
     let unguard = match db.get_database_backend() {
@@ -460,18 +465,27 @@ async fn changing_one_figure_in_the_stored_snapshot_fails_verification() {
         .unwrap();
     assert_eq!(forged.rows_affected(), 1);
     let verified = history
-        .shop
-        .app
-        .get(&format!("/api/v1/certificates/{number}/verify"))
-        .send()
+        .get(
+            &history.shop.supervisor,
+            &format!("/api/v1/certificates/{number}/verify"),
+        )
         .await
         .json();
     assert_eq!(verified["genuine"], false, "{verified}");
-    assert_eq!(verified["snapshot"]["fate"]["received"]["count"], 4);
+    assert_eq!(verified["full"]["snapshot"]["fate"]["received"]["count"], 4);
+    let public = history
+        .shop
+        .app
+        .get(&format!("/api/v1/certificates/{code}/verify"))
+        .send()
+        .await
+        .json();
+    assert_eq!(public["genuine"], false, "{public}");
+    assert!(public["full"].is_null());
     let page = history
         .shop
         .app
-        .get(&format!("/verify/{number}"))
+        .get(&format!("/verify/{code}"))
         .send()
         .await;
     assert!(page.text().contains("data-verdict=\"not_genuine\""));
@@ -514,10 +528,13 @@ async fn a_correction_revokes_and_reissues_under_a_new_number() {
     assert_eq!(corrected["status"]["state"], "valid");
 
     let verify = |number: String| {
-        let app = &history.shop.app;
+        let history = &history;
         async move {
-            app.get(&format!("/api/v1/certificates/{number}/verify"))
-                .send()
+            history
+                .get(
+                    &history.shop.supervisor,
+                    &format!("/api/v1/certificates/{number}/verify"),
+                )
                 .await
                 .json()
         }
@@ -526,9 +543,11 @@ async fn a_correction_revokes_and_reissues_under_a_new_number() {
     assert_eq!(was["genuine"], true, "revoked is still genuine: {was}");
     assert_eq!(was["status"]["state"], "superseded");
     assert_eq!(was["status"]["by"], new.as_str());
-    assert_eq!(was["status"]["reason"], "partner address was wrong");
+    assert_eq!(was["full"]["status"]["reason"], "partner address was wrong");
     assert_eq!(verify(new.clone()).await["status"]["state"], "valid");
-    let page = history.shop.app.get(&format!("/verify/{old}")).send().await;
+    let page = history
+        .get(&history.shop.supervisor, &format!("/verify/{old}"))
+        .await;
     assert!(page.text().contains(&new) && page.text().contains("partner address was wrong"));
 
     // Revoking twice is refused; revoking without reissue leaves it revoked.

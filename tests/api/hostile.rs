@@ -166,6 +166,7 @@ async fn markup_and_sql_in_text_fields_are_stored_verbatim_and_shown_as_text() {
         .await;
     assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.text());
     let number = issued.json()["number"].as_str().unwrap().to_string();
+    let code = issued.json()["code"].as_str().unwrap().to_string();
     let partner_user = history.partner_login("hostile-partner").await;
 
     for path in [
@@ -190,7 +191,7 @@ async fn markup_and_sql_in_text_fields_are_stored_verbatim_and_shown_as_text() {
     assert_escaped_as(&html, &path, ATTRIBUTE_ESCAPED);
     // The verification page is public: anyone holding the printed QR code sees it.
     let public = app
-        .get(&format!("/verify/{number}"))
+        .get(&format!("/verify/{code}"))
         .header("accept", "text/html")
         .send()
         .await;

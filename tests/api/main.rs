@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod backups;
 mod certificate_guard;
+mod certificate_public;
 pub(crate) mod certificates;
 mod cli;
 mod errors;

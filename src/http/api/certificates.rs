@@ -9,15 +9,16 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::domain::codes::Code;
 use crate::domain::roles::Role;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::AppState;
+use crate::http::auth::ClientAddress;
 use crate::http::auth::CurrentUser;
 use crate::http::extract::{Json, Path, Query};
 use crate::services::certificates::keys::PublicKey;
-use crate::services::certificates::{
-    self, CertificateView, IssueRequest, Ready, Scope, Verification,
-};
+use crate::services::certificates::public::PublicVerification;
+use crate::services::certificates::{self, CertificateView, IssueRequest, Ready, Scope};
 use crate::services::collections;
 
 /// Who issues, revokes and lists every partner's certificates.
@@ -239,17 +240,113 @@ pub async fn revoke(
     ))
 }
 
-/// Anyone (no login): is this certificate genuine, and is it still valid? With the snapshot,
-/// the exact signed text and the seal, to check it independently.
-#[utoipa::path(get, path = "/certificates/{number}/verify", tag = "certificates", params(("number" = String, Path)),
-    security(()),
-    responses((status = 200, body = Verification), (status = 404, body = Problem, content_type = "application/problem+json")))]
+/// What looking a certificate up finds, for whoever asks.
+pub enum Lookup {
+    /// Found by its code (anyone), or by its number by staff or its own partner. The whole
+    /// certificate is inside only for staff and its own partner.
+    Found(Box<PublicVerification>),
+    /// A number alone from someone who may not read the certificate: the same answer whether
+    /// or not the number exists, so numbers cannot be counted through.
+    CodeNeeded,
+    /// No certificate has this code (or, for staff and partners, this number).
+    Unknown,
+}
+
+/// What someone typed or scanned, tidied: spaces dropped; a `CE…` code upper-cased with the
+/// hyphens inside its body dropped (as typed from paper: `ce 1234 5678 x`). `None` when it
+/// holds anything a code or number never holds.
+pub fn tidy_reference(typed: &str) -> Option<String> {
+    let compact: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
+    if compact.is_empty()
+        || compact.len() > 64
+        || !compact
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return None;
+    }
+    if compact.parse::<Uuid>().is_ok() {
+        return Some(compact);
+    }
+    let upper = compact.to_ascii_uppercase();
+    match upper.strip_prefix("CE") {
+        Some(body) => {
+            let body: String = body.chars().filter(|c| *c != '-').collect();
+            Some(
+                Code::from_scan(&format!("CE{body}"))
+                    .map_or_else(|_| format!("CE-{body}"), |code| code.to_string()),
+            )
+        }
+        None => Some(compact),
+    }
+}
+
+/// Looks a certificate up by code or number for whoever asks, within the public rate limit
+/// (staff are not counted). Shared by the verify page and the API.
+pub async fn look_up(
+    state: &AppState,
+    current: Option<&CurrentUser>,
+    address: &ClientAddress,
+    reference: &str,
+) -> AppResult<Lookup> {
+    let staff = current.is_some_and(|c| c.require(ISSUERS).is_ok());
+    if !staff
+        && let Err(retry_after_s) = state
+            .lookups
+            .hit(address.0.as_deref(), std::time::Instant::now())
+    {
+        return Err(AppError::TooManyRequests { retry_after_s });
+    }
+    let Some(reference) = tidy_reference(reference) else {
+        return Ok(Lookup::Unknown);
+    };
+    let by_code = reference.starts_with("CE-");
+    if !by_code && current.is_none() {
+        return Ok(Lookup::CodeNeeded);
+    }
+    let found = match certificates::find(&state.db, &reference).await {
+        Ok(found) => found,
+        Err(AppError::NotFound(_)) if by_code || staff => return Ok(Lookup::Unknown),
+        Err(AppError::NotFound(_)) => return Ok(Lookup::CodeNeeded),
+        Err(error) => return Err(error),
+    };
+    let owner = current.is_some_and(|c| c.partner_scope() == Some(found.partner_id));
+    if !by_code && !staff && !owner {
+        return Ok(Lookup::CodeNeeded);
+    }
+    let checked = certificates::public::check(&state.db, &found, staff || owner).await?;
+    Ok(Lookup::Found(Box::new(checked)))
+}
+
+/// Anyone (no login), by the certificate's code (`CE-…`, as its QR code carries it): is it
+/// genuine, and is it still valid? With its public facts, their exact signed text and seal,
+/// to check independently against `/.well-known/greenchip-signing-key`. The whole
+/// certificate (`full`) only for supervisors and its own partner, who may also give the
+/// number. A number alone from anyone else answers 404 asking for the code. Public lookups
+/// are limited per client address (429 with `Retry-After`).
+#[utoipa::path(get, path = "/certificates/{number}/verify", tag = "certificates",
+    params(("number" = String, Path, description = "The certificate's code, `CE-…` (its number, `2026-0042`, only for supervisors and its own partner)")),
+    security((), ("session" = []), ("bearer" = [])),
+    responses((status = 200, body = PublicVerification),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No certificate has this code, or a number was given without the right to look numbers up"),
+        (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many lookups from this address",
+            headers(("Retry-After" = u64, description = "Seconds to wait")))))]
 pub async fn verify(
     State(state): State<AppState>,
+    current: Option<CurrentUser>,
+    address: ClientAddress,
     Path(number): Path<String>,
-) -> AppResult<Json<Verification>> {
-    let found = certificates::find(&state.db, &number).await?;
-    Ok(Json(certificates::verify(&state.db, &found).await?))
+) -> AppResult<Json<PublicVerification>> {
+    match look_up(&state, current.as_ref(), &address, &number).await? {
+        Lookup::Found(checked) => Ok(Json(*checked)),
+        Lookup::CodeNeeded => Err(AppError::not_found(
+            "give the certificate's code (CE-…, printed beside its number): a number alone is \
+             not looked up",
+        )),
+        Lookup::Unknown => Err(AppError::not_found(
+            "no certificate has this number: check what you typed",
+        )),
+    }
 }
 
 /// The workshop's signing keys, current first (also at `/.well-known/greenchip-signing-key`).

@@ -9,13 +9,17 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::domain::certificate::Snapshot;
+use crate::domain::certificate::{Seal, Snapshot};
+use crate::domain::public_facts::PublicFacts;
 use crate::domain::roles::Role;
 use crate::error::{AppError, AppResult};
 use crate::http::AppState;
+use crate::http::api::certificates::{Lookup, look_up, tidy_reference};
+use crate::http::auth::ClientAddress;
 use crate::http::extract::{Form, Path, Query};
 use crate::http::ui::{PageContext, Shell, render};
 use crate::i18n::Lang;
+use crate::services::certificates::public::{PublicStatus, PublicVerification};
 use crate::services::certificates::{self, CertificateView, IssueRequest, Ready, Scope, Status};
 use crate::services::{collections, items, partners};
 
@@ -271,128 +275,203 @@ pub async fn revoke(
     }
 }
 
+/// What the verify page shows: a form to type a code, or a certificate's check.
 #[derive(Template)]
 #[template(path = "verify.html")]
 struct VerifyPage {
     shell: Shell,
+    /// What was asked for, as typed (echoed, never looked up when it is a number alone).
+    reference: String,
+    /// Why the form is shown again (`code_needed`, `unknown`, `throttled`: a message of
+    /// `certificate_page`), or none.
+    notice: Option<&'static str>,
+    checked: Option<Checked>,
+}
+
+/// A found certificate as the page shows it.
+struct Checked {
     number: String,
+    code: String,
     genuine: bool,
     problem: Option<String>,
     status: &'static str,
     status_text: &'static str,
+    /// When it was revoked (date), and the free-text reason for staff and its partner only.
+    revoked_on: Option<String>,
     reason: Option<String>,
-    superseded_by: Option<String>,
-    snapshot: Option<Snapshot>,
+    superseded_by: Option<(String, String)>,
+    facts: Option<PublicFacts>,
     figures: Vec<(&'static str, String)>,
-    hash: String,
+    canonical: String,
+    seal: Option<Seal>,
+    /// The whole snapshot, for staff and its partner only.
+    full: Option<Snapshot>,
 }
 
-/// The public page a certificate's QR code opens: genuine or not, valid, revoked or
-/// superseded, and what it states. No login.
+fn figures_of(
+    facts: &PublicFacts,
+    full: Option<&Snapshot>,
+    lang: Lang,
+) -> Vec<(&'static str, String)> {
+    let totals = &facts.totals;
+    let count_mass = |count: i64, mass_g: i64| format!("{count} · {}", lang.kg(mass_g));
+    let mut figures = vec![
+        (
+            "certificate_page.received",
+            count_mass(totals.received.count, totals.received.mass_g),
+        ),
+        (
+            "certificate_page.reused",
+            count_mass(totals.reused.count, totals.reused.mass_g),
+        ),
+        (
+            "certificate_page.dismantled",
+            count_mass(totals.dismantled.count, totals.dismantled.mass_g),
+        ),
+        (
+            "certificate_page.shipped_whole",
+            count_mass(totals.shipped_whole.count, totals.shipped_whole.mass_g),
+        ),
+        (
+            "certificate_page.recycled",
+            lang.kg(totals.recycled.iter().map(|l| l.mass_g).sum()),
+        ),
+        (
+            "certificate_page.copper_ingot",
+            lang.kg(totals.copper_ingot_g),
+        ),
+        ("certificate_page.hazardous", lang.kg(totals.hazardous_g)),
+        ("certificate_page.lost", lang.kg(totals.lost_g)),
+    ];
+    if let Some(full) = full {
+        figures.push(("certificate_page.devices", full.annex.len().to_string()));
+    }
+    figures
+}
+
+fn checked_of(found: PublicVerification, lang: Lang) -> Checked {
+    let (revoked_on, superseded_by) = match &found.status {
+        PublicStatus::Valid => (None, None),
+        PublicStatus::Revoked { revoked_at } => (Some(revoked_at.date_naive().to_string()), None),
+        PublicStatus::Superseded {
+            revoked_at,
+            by,
+            by_code,
+        } => (
+            Some(revoked_at.date_naive().to_string()),
+            Some((by.clone(), by_code.clone())),
+        ),
+    };
+    let (reason, full) = match found.full {
+        Some(full) => (
+            match full.status {
+                Status::Valid => None,
+                Status::Revoked { reason, .. } | Status::Superseded { reason, .. } => Some(reason),
+            },
+            full.snapshot,
+        ),
+        None => (None, None),
+    };
+    let status = match &found.status {
+        PublicStatus::Valid => "valid",
+        PublicStatus::Revoked { .. } => "revoked",
+        PublicStatus::Superseded { .. } => "superseded",
+    };
+    Checked {
+        figures: found
+            .facts
+            .as_ref()
+            .map(|facts| figures_of(facts, full.as_ref(), lang))
+            .unwrap_or_default(),
+        number: found.number,
+        code: found.code,
+        genuine: found.genuine,
+        problem: found.problem,
+        status,
+        status_text: lang.t(&format!("certificate_page.status_{status}")),
+        revoked_on,
+        reason,
+        superseded_by,
+        facts: found.facts,
+        canonical: found.canonical,
+        seal: found.seal,
+        full,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct VerifyQuery {
+    #[serde(default)]
+    code: String,
+}
+
+/// `/verify`: a field to type the code printed on a certificate; the form comes back here
+/// with `?code=` and is sent on to `/verify/CE-…`.
+pub async fn verify_form(
+    State(state): State<AppState>,
+    lang: Lang,
+    current: Option<crate::http::auth::CurrentUser>,
+    Query(query): Query<VerifyQuery>,
+) -> Response {
+    if let Some(tidy) = tidy_reference(&query.code) {
+        return Redirect::to(&format!("/verify/{tidy}")).into_response();
+    }
+    let page = VerifyPage {
+        shell: Shell::new(&state, lang, "/verify", current.as_ref()),
+        reference: String::new(),
+        notice: (!query.code.trim().is_empty()).then_some("unknown"),
+        checked: None,
+    };
+    let status = if page.notice.is_some() {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
+    (status, render(&page)).into_response()
+}
+
+/// The public page a certificate's QR code opens (`/verify/CE-…`): genuine or not, valid,
+/// revoked or superseded, and its public facts; the whole certificate for supervisors and its
+/// own partner. A number alone from anyone else shows the form asking for the code. No login.
 pub async fn verify(
     State(state): State<AppState>,
     lang: Lang,
     current: Option<crate::http::auth::CurrentUser>,
+    address: ClientAddress,
     Path(number): Path<String>,
 ) -> Response {
     let shell = Shell::new(&state, lang, &format!("/verify/{number}"), current.as_ref());
-    let checked = async {
-        let found = certificates::find(&state.db, &number).await?;
-        certificates::verify(&state.db, &found).await
-    }
-    .await;
-    let checked = match checked {
-        Ok(checked) => checked,
-        Err(AppError::NotFound(_)) => {
-            let page = VerifyPage {
-                shell,
-                number: number.clone(),
-                genuine: false,
-                problem: Some(lang.t("certificate_page.unknown").to_string()),
-                status: "unknown",
-                status_text: lang.t("certificate_page.status_unknown"),
-                reason: None,
-                superseded_by: None,
-                snapshot: None,
-                figures: Vec::new(),
-                hash: String::new(),
-            };
-            return (StatusCode::NOT_FOUND, render(&page)).into_response();
-        }
-        Err(error) => return error.into_response(),
-    };
-    let (reason, superseded_by) = match &checked.status {
-        Status::Valid => (None, None),
-        Status::Revoked { reason, .. } => (Some(reason.clone()), None),
-        Status::Superseded { reason, by, .. } => (Some(reason.clone()), Some(by.clone())),
-    };
-    let figures = checked
-        .snapshot
-        .as_ref()
-        .map(|s| {
-            vec![
-                (
-                    "certificate_page.received",
-                    format!(
-                        "{} · {}",
-                        s.fate.received.count,
-                        lang.kg(s.fate.received.mass_g)
-                    ),
-                ),
-                (
-                    "certificate_page.reused",
-                    format!(
-                        "{} · {}",
-                        s.fate.reused.count,
-                        lang.kg(s.fate.reused.mass_g)
-                    ),
-                ),
-                (
-                    "certificate_page.dismantled",
-                    format!(
-                        "{} · {}",
-                        s.fate.dismantled.count,
-                        lang.kg(s.fate.dismantled.mass_g)
-                    ),
-                ),
-                (
-                    "certificate_page.shipped_whole",
-                    format!(
-                        "{} · {}",
-                        s.fate.shipped_whole.count,
-                        lang.kg(s.fate.shipped_whole.mass_g)
-                    ),
-                ),
-                (
-                    "certificate_page.recycled",
-                    lang.kg(s.fate.recycled.iter().map(|l| l.mass_g).sum()),
-                ),
-                (
-                    "certificate_page.copper_ingot",
-                    lang.kg(s.fate.copper_ingot_g),
-                ),
-                ("certificate_page.lost", lang.kg(s.fate.lost_g)),
-                ("certificate_page.devices", s.annex.len().to_string()),
-            ]
-        })
-        .unwrap_or_default();
-    let page = VerifyPage {
+    let form = |shell: Shell, notice: &'static str| VerifyPage {
         shell,
-        number: checked.number.clone(),
-        genuine: checked.genuine,
-        problem: checked.problem.clone(),
-        status: checked.status.name(),
-        status_text: lang.t(&format!(
-            "certificate_page.status_{}",
-            checked.status.name()
-        )),
-        reason,
-        superseded_by,
-        snapshot: checked.snapshot,
-        figures,
-        hash: checked.seal.hash,
+        reference: number.clone(),
+        notice: Some(notice),
+        checked: None,
     };
-    render(&page)
+    match look_up(&state, current.as_ref(), &address, &number).await {
+        Ok(Lookup::Found(found)) => render(&VerifyPage {
+            shell,
+            reference: found.number.clone(),
+            notice: None,
+            checked: Some(checked_of(*found, lang)),
+        }),
+        Ok(Lookup::CodeNeeded) => render(&form(shell, "code_needed")),
+        Ok(Lookup::Unknown) => {
+            (StatusCode::NOT_FOUND, render(&form(shell, "unknown"))).into_response()
+        }
+        Err(AppError::TooManyRequests { retry_after_s }) => {
+            let mut response = (
+                StatusCode::TOO_MANY_REQUESTS,
+                render(&form(shell, "throttled")),
+            )
+                .into_response();
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after_s),
+            );
+            response
+        }
+        Err(error) => error.into_response(),
+    }
 }
 
 pub struct PortalCollection {

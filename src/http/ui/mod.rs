@@ -76,6 +76,7 @@ pages! {
     "/melts/{code}" => get(melts::detail);
     "/certificates" => get(certificates::list), post(certificates::issue);
     "/certificates/{number}/revoke" => post(certificates::revoke);
+    "/verify" => get(certificates::verify_form);
     "/verify/{number}" => get(certificates::verify);
     "/portal" => get(certificates::portal);
     "/portal/collections/{code}" => get(certificates::portal_collection);

@@ -127,9 +127,11 @@ async fn register(
 }
 
 /// Makes sure a signing key exists: at first start one is created (in the key file when one
-/// is configured, else in the database). Idempotent.
+/// is configured, else in the database). Then signs the public facts of any certificate
+/// issued before they existed (`public::backfill`). Idempotent.
 pub async fn ensure(db: &DatabaseConnection, config: &Config) -> AppResult<()> {
-    active(db, config).await.map(|_| ())
+    let key = active(db, config).await?;
+    super::public::backfill(db, &key).await.map(|_| ())
 }
 
 /// The key that signs now.

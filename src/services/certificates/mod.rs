@@ -4,6 +4,7 @@
 
 pub mod facts;
 pub mod keys;
+pub mod public;
 
 use chrono::{DateTime, Datelike, NaiveDate, SubsecRound, Utc};
 use sea_orm::sea_query::Expr;
@@ -538,6 +539,7 @@ async fn issue_in(
         .insert(txn)
         .await?;
     }
+    public::sign(txn, &created, issuing.key).await?;
     events::record(
         txn,
         NewEvent::new("certificate.issued", Some(issuing.actor.id))
