@@ -247,6 +247,7 @@ async fn a_certified_collection_cannot_change_until_its_certificate_is_revoked()
         .shop
         .app
         .get(&format!("/api/v1/certificates/{number}/verify"))
+        .cookie(&history.shop.supervisor)
         .send()
         .await
         .json();

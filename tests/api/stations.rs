@@ -705,6 +705,27 @@ async fn the_station_page_enrols_a_device_and_then_shows_the_kiosk() {
     let device = enrolled
         .cookie_named("gc_station")
         .expect("the station cookie");
+    // Enrolling signs the supervisor out of this device: a kiosk is shared.
+    assert!(
+        enrolled
+            .set_cookies()
+            .iter()
+            .any(|c| c.starts_with("gc_session=;") && c.contains("Max-Age=0")),
+        "{:?}",
+        enrolled.set_cookies()
+    );
+    let after = shop
+        .app
+        .get("/certificates")
+        .cookie(&shop.supervisor)
+        .send()
+        .await;
+    assert_eq!(
+        after.status,
+        StatusCode::SEE_OTHER,
+        "the session still opens pages"
+    );
+    assert!(after.location().starts_with("/login"));
     assert!(
         enrolled
             .set_cookies()
@@ -741,10 +762,12 @@ async fn the_station_page_enrols_a_device_and_then_shows_the_kiosk() {
         shop.app.get(&path).cookie(&apprentice).send().await.status,
         StatusCode::FORBIDDEN
     );
+    // On the supervisor's own computer, signed in again.
+    let office = shop.app.logged_in("hind", Role::Supervisor).await;
     let card = shop
         .app
         .get(&format!("/labels/{code}.pdf?template=L7163"))
-        .cookie(&shop.supervisor)
+        .cookie(&office)
         .send()
         .await;
     assert_eq!(

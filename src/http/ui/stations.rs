@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::header;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -15,11 +15,11 @@ use crate::entities::{station, station_device};
 use crate::error::AppError;
 use crate::http::AppState;
 use crate::http::api::stations::station_cookie;
-use crate::http::auth::{CurrentUser, StationDevice};
+use crate::http::auth::{self, CurrentUser, StationDevice};
 use crate::http::extract::{Form, Path};
 use crate::http::ui::{PageContext, Shell, lang_of, render};
 use crate::i18n::Lang;
-use crate::services::stations;
+use crate::services::{sessions, stations};
 
 #[derive(Template)]
 #[template(path = "stations.html")]
@@ -329,7 +329,9 @@ pub struct EnrolForm {
     name: String,
 }
 
-/// Enrols this browser's device as the station and opens the kiosk.
+/// Enrols this browser's device as the station and opens the kiosk. The supervisor's own
+/// session on this device ends with it: a kiosk is shared, and must not stay signed in as
+/// the supervisor who enrolled it.
 pub async fn enrol(
     State(state): State<AppState>,
     context: PageContext,
@@ -339,17 +341,27 @@ pub async fn enrol(
     if let Some(refused) = context.form_refusal(&state, &[Role::Supervisor], &form.csrf) {
         return refused;
     }
-    match stations::enrol(&state.db, &code, &form.name, &context.current.user).await {
-        Ok(enrolled) => {
-            let cookie = station_cookie(&state, &enrolled.token);
-            (
-                [(header::SET_COOKIE, cookie)],
-                Redirect::to(&format!("/stations/{code}")),
-            )
-                .into_response()
-        }
-        Err(error) => context.app_error(&state, error),
+    let enrolled = match stations::enrol(&state.db, &code, &form.name, &context.current.user).await
+    {
+        Ok(enrolled) => enrolled,
+        Err(error) => return context.app_error(&state, error),
+    };
+    if let Some(session) = &context.current.session
+        && let Err(error) = sessions::close(&state.db, session, &context.current.user).await
+    {
+        return context.app_error(&state, error);
     }
+    (
+        AppendHeaders([
+            (header::SET_COOKIE, station_cookie(&state, &enrolled.token)),
+            (
+                header::SET_COOKIE,
+                auth::clear_cookie(auth::SESSION_COOKIE, state.config.cookies_secure()),
+            ),
+        ]),
+        Redirect::to(&format!("/stations/{code}")),
+    )
+        .into_response()
 }
 
 #[derive(Debug, Deserialize)]
