@@ -61,8 +61,13 @@ enum Command {
     /// Back up the database into a new file while the service runs (SQLite: a consistent
     /// copy; PostgreSQL: runs pg_dump).
     Backup {
-        /// The file to write; it must not exist yet.
+        /// The file to write; it must not exist yet. It is readable by its owner only.
         file: std::path::PathBuf,
+        /// Keep the certificate signing secret in the backup (left out by default: whoever
+        /// holds it can sign certificates in the workshop's name; a restore keeps the key of
+        /// the database it replaces).
+        #[arg(long)]
+        with_signing_key: bool,
     },
     /// Replace the SQLite database with a backup, after checking it. Stop greenchip first.
     Restore {
@@ -263,7 +268,10 @@ pub async fn run() -> ExitCode {
         Command::Ledger(LedgerCommand::Check) => ledger_check(&config).await,
         Command::Labels(args) => print_labels(&config, args).await,
         Command::Audit(AuditCommand::Verify) => audit_verify(&config).await,
-        Command::Backup { file } => backup(&config, &file).await,
+        Command::Backup {
+            file,
+            with_signing_key,
+        } => backup(&config, &file, with_signing_key).await,
         Command::Restore { file, force } => restore(&config, &file, force).await,
         Command::Certificate(CertificateCommand::Verify { certificate, key }) => {
             verify::certificate(&config, &certificate, &key).await
@@ -429,8 +437,12 @@ async fn audit_verify(config: &Config) -> Result<(), String> {
     }
 }
 
-async fn backup(config: &Config, file: &std::path::Path) -> Result<(), String> {
-    let report = backups::backup(config, file)
+async fn backup(
+    config: &Config,
+    file: &std::path::Path,
+    with_signing_key: bool,
+) -> Result<(), String> {
+    let report = backups::backup(config, file, with_signing_key)
         .await
         .map_err(|e| e.to_string())?;
     let events = report
@@ -443,6 +455,17 @@ async fn backup(config: &Config, file: &std::path::Path) -> Result<(), String> {
         report.path.display(),
         report.bytes
     );
+    if report.signing_secret {
+        println!(
+            "it holds the certificate signing secret: keep it where only the workshop's \
+             administrators can read it"
+        );
+    } else {
+        println!(
+            "the certificate signing secret is left out (--with-signing-key keeps it); a \
+             restore keeps the current key"
+        );
+    }
     Ok(())
 }
 

@@ -39,6 +39,9 @@ pub async fn open(config: &Config) -> Result<DatabaseConnection, OpenError> {
     let mut options = ConnectOptions::new(url.to_string());
     options.sqlx_logging(false);
     if is_sqlite(url) {
+        if let Some(file) = crate::services::backups::sqlite_path(url) {
+            crate::files::guard_sqlite_database(&file);
+        }
         options
             // Writers queue here while one holds the file's write lock.
             .acquire_timeout(Duration::from_secs(5))

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod domain;
 pub mod entities;
 pub mod error;
+pub mod files;
 pub mod http;
 pub mod i18n;
 pub mod render;

@@ -52,6 +52,9 @@ pub enum BackupError {
 pub struct BackupReport {
     pub path: PathBuf,
     pub bytes: u64,
+    /// Whether the certificate signing secret is in it (`--with-signing-key`, or a
+    /// PostgreSQL dump, which holds every column).
+    pub signing_secret: bool,
     /// Audit events in the backup, for SQLite; none for a `pg_dump` archive.
     pub events: Option<u64>,
 }
@@ -126,8 +129,16 @@ fn shell_quote(word: &str) -> String {
     }
 }
 
-/// Backs up the configured database into `target`, a new file, while the service runs.
-pub async fn backup(config: &Config, target: &Path) -> Result<BackupReport, BackupError> {
+/// Backs up the configured database into `target`, a new file readable by its owner only,
+/// while the service runs. The certificate signing secret is left out unless
+/// `with_signing_secret`: a backup travels (a USB stick, another machine), and whoever holds
+/// the secret can sign certificates in the workshop's name. [`restore`] keeps the key of the
+/// database it replaces, so a backup without it loses nothing.
+pub async fn backup(
+    config: &Config,
+    target: &Path,
+    with_signing_secret: bool,
+) -> Result<BackupReport, BackupError> {
     if target.exists() {
         return Err(BackupError::TargetExists(target.to_path_buf()));
     }
@@ -138,12 +149,22 @@ pub async fn backup(config: &Config, target: &Path) -> Result<BackupReport, Back
         return Err(BackupError::NoFolder(folder.to_path_buf()));
     }
     let url = config.database_url.trim();
-    if is_postgres(url) {
+    let source = if is_postgres(url) {
+        None
+    } else {
+        let source = sqlite_path(url).ok_or_else(|| BackupError::Unsupported(db::redact(url)))?;
+        if !source.is_file() {
+            return Err(BackupError::Missing(source));
+        }
+        Some(source)
+    };
+    // Made empty and private first: the copy's contents never exist under a wider mode.
+    crate::files::create_private(target).map_err(|error| match error.kind() {
+        std::io::ErrorKind::AlreadyExists => BackupError::TargetExists(target.to_path_buf()),
+        _ => BackupError::Io(format!("cannot create {}: {error}", target.display())),
+    })?;
+    if source.is_none() {
         return pg_dump(url, target).await;
-    }
-    let source = sqlite_path(url).ok_or_else(|| BackupError::Unsupported(db::redact(url)))?;
-    if !source.is_file() {
-        return Err(BackupError::Missing(source));
     }
     // Not `open_and_migrate`: a backup taken before an upgrade must be of the old schema.
     let db = db::open(config)
@@ -162,16 +183,27 @@ pub async fn backup(config: &Config, target: &Path) -> Result<BackupReport, Back
         ))
         .await;
     db.close().await.ok();
-    copied?;
+    if let Err(error) = copied {
+        let _ = std::fs::remove_file(target);
+        return Err(error.into());
+    }
     // A single self-contained file, ready to copy to a USB stick.
     let copy = open_file(target).await?;
     copy.execute_unprepared("PRAGMA journal_mode = DELETE")
         .await?;
+    if !with_signing_secret {
+        // Overwritten where it lay, not only unlinked from the table.
+        copy.execute_unprepared("PRAGMA secure_delete = ON").await?;
+        copy.execute_unprepared("UPDATE signing_keys SET secret_key = NULL")
+            .await?;
+        copy.execute_unprepared("VACUUM").await?;
+    }
     let events = count_events(&copy).await?;
     copy.close().await.ok();
     Ok(BackupReport {
         path: target.to_path_buf(),
         bytes: file_size(target)?,
+        signing_secret: with_signing_secret,
         events: Some(events),
     })
 }
@@ -205,6 +237,7 @@ async fn pg_dump(url: &str, target: &Path) -> Result<BackupReport, BackupError> 
     Ok(BackupReport {
         path: target.to_path_buf(),
         bytes: file_size(target)?,
+        signing_secret: true,
         events: None,
     })
 }
@@ -269,10 +302,17 @@ pub async fn restore(
         Ok::<_, BackupError>(checked)
     }
     .await;
+    let checked = match checked {
+        Ok(checked) => keep_signing_keys(&target, &temporary, config)
+            .await
+            .map(|()| checked),
+        Err(error) => Err(error),
+    };
     let (events, migration) = match checked {
         Ok(checked) => checked,
         Err(error) => {
             let _ = std::fs::remove_file(&temporary);
+            remove_sidecars(&temporary);
             return Err(error);
         }
     };
@@ -306,6 +346,94 @@ pub async fn restore(
         migration,
         kept,
     })
+}
+
+/// Carries the signing keys of the database being replaced into the restored copy: a secret
+/// the backup left out is put back where the same key is, and a key made since the backup is
+/// added. A current key left without its secret (a backup restored on a new machine, no key
+/// file configured) is retired, so the next start makes a new key while the old public keys
+/// stay published and the certificates they signed stay verifiable.
+async fn keep_signing_keys(
+    replaced: &Path,
+    copy: &Path,
+    config: &Config,
+) -> Result<(), BackupError> {
+    let has_keys = |db: &DatabaseConnection| {
+        let db = db.clone();
+        async move {
+            table_names(&db)
+                .await
+                .is_ok_and(|tables| tables.iter().any(|t| t == "signing_keys"))
+        }
+    };
+    let replaced_has_keys = if replaced.exists() && file_size(replaced)? > 0 {
+        let db = open_file(replaced).await?;
+        let found = has_keys(&db).await;
+        db.close().await.ok();
+        found
+    } else {
+        false
+    };
+    let restored = open_file(copy).await?;
+    let outcome = async {
+        if !has_keys(&restored).await {
+            return Ok(());
+        }
+        if replaced_has_keys {
+            let path = replaced
+                .to_str()
+                .ok_or_else(|| BackupError::Io(format!("{} is not UTF-8", replaced.display())))?;
+            // One connection: the attached database stays with the statements below.
+            restored
+                .execute_raw(Statement::from_sql_and_values(
+                    DbBackend::Sqlite,
+                    "ATTACH DATABASE ? AS replaced",
+                    [path.into()],
+                ))
+                .await?;
+            for statement in [
+                "UPDATE main.signing_keys SET secret_key = (SELECT r.secret_key \
+                 FROM replaced.signing_keys r WHERE r.public_key = signing_keys.public_key) \
+                 WHERE secret_key IS NULL AND public_key IN (SELECT public_key \
+                 FROM replaced.signing_keys WHERE secret_key IS NOT NULL)",
+                "INSERT INTO main.signing_keys SELECT * FROM replaced.signing_keys r \
+                 WHERE r.secret_key IS NOT NULL AND r.public_key NOT IN \
+                 (SELECT public_key FROM main.signing_keys)",
+            ] {
+                restored.execute_unprepared(statement).await?;
+            }
+            // The key that signs now in the replaced database signs on: any other current
+            // key of the backup is retired.
+            restored
+                .execute_raw(Statement::from_sql_and_values(
+                    DbBackend::Sqlite,
+                    "UPDATE main.signing_keys SET retired_at = ? \
+                     WHERE retired_at IS NULL AND EXISTS (SELECT 1 FROM replaced.signing_keys r \
+                     WHERE r.retired_at IS NULL AND r.secret_key IS NOT NULL) \
+                     AND public_key NOT IN (SELECT public_key FROM replaced.signing_keys \
+                     WHERE retired_at IS NULL AND secret_key IS NOT NULL)",
+                    [chrono::Utc::now().into()],
+                ))
+                .await?;
+            restored
+                .execute_unprepared("DETACH DATABASE replaced")
+                .await?;
+        }
+        if config.signing_key_file.is_none() {
+            restored
+                .execute_raw(Statement::from_sql_and_values(
+                    DbBackend::Sqlite,
+                    "UPDATE signing_keys SET retired_at = ? \
+                     WHERE retired_at IS NULL AND secret_key IS NULL",
+                    [chrono::Utc::now().into()],
+                ))
+                .await?;
+        }
+        Ok::<_, BackupError>(())
+    }
+    .await;
+    restored.close().await.ok();
+    outcome
 }
 
 /// What a database file holds, in words, or none when it is absent or empty of anything

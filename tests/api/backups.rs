@@ -129,7 +129,7 @@ async fn a_backup_under_write_load_restores_every_row_a_clean_ledger_and_an_inta
     let folder = tempfile::tempdir().unwrap();
     let copy = folder.path().join("greenchip-backup.db");
     let started = std::time::Instant::now();
-    let report = backups::backup(&config, &copy).await.unwrap();
+    let report = backups::backup(&config, &copy, false).await.unwrap();
     let at_backup = progress.load(Ordering::Relaxed);
     until(at_backup + 8).await;
     stop.store(true, Ordering::Relaxed);
@@ -224,12 +224,12 @@ async fn a_restore_refuses_bad_backups_and_a_database_in_use_unless_forced() {
     let source = folder.path().join("source.db");
     small_database(&source).await;
     let copy = folder.path().join("copy.db");
-    backups::backup(&sqlite_config(&source), &copy)
+    backups::backup(&sqlite_config(&source), &copy, false)
         .await
         .unwrap();
 
     // A backup never overwrites a file.
-    let again = backups::backup(&sqlite_config(&source), &copy).await;
+    let again = backups::backup(&sqlite_config(&source), &copy, false).await;
     assert!(
         matches!(again, Err(BackupError::TargetExists(_))),
         "{again:?}"

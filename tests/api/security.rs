@@ -257,3 +257,114 @@ async fn a_partners_trace_shows_only_its_own_grams() {
         assert_eq!(edge["mass_g"].is_null(), lots.contains(&from), "{edge}");
     }
 }
+
+/// `greenchip` run under a umask that lets everyone read what it creates, as a stock
+/// server's is: answers its standard output, failing the test when it fails.
+fn greenchip_with_umask_022(database_url: &str, args: &[&str]) -> String {
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 022; exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_greenchip"))
+        .args(args)
+        .arg("--database-url")
+        .arg(database_url)
+        .env("GREENCHIP_CONFIG", "/nonexistent/greenchip.toml")
+        .env_remove("GREENCHIP_SIGNING_KEY_FILE")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run greenchip");
+    assert!(
+        output.status.success(),
+        "greenchip {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// The database (which holds the signing secret) and its backups are readable by their owner
+/// only whatever the umask; a backup leaves the secret out unless asked, and a restore keeps
+/// the key of the database it replaces, or retires a key left without its secret so that a
+/// new one is made while the old public key stays published.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_signing_secret_stays_in_private_files_and_out_of_backups() {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("greenchip.db");
+    let url = format!("sqlite://{}", database.display());
+    greenchip_with_umask_022(&url, &["migrate"]);
+    let keys = greenchip_with_umask_022(&url, &["key", "show"]);
+    let current = keys
+        .split_whitespace()
+        .find(|w| w.len() == 64)
+        .unwrap()
+        .to_string();
+    assert_eq!(mode(&database), 0o600);
+    for sidecar in ["greenchip.db-wal", "greenchip.db-shm"] {
+        let path = dir.path().join(sidecar);
+        if path.exists() {
+            assert_eq!(mode(&path), 0o600, "{sidecar}");
+        }
+    }
+
+    let plain = dir.path().join("plain.db");
+    let said = greenchip_with_umask_022(&url, &["backup", plain.to_str().unwrap()]);
+    assert!(said.contains("signing secret is left out"), "{said}");
+    let with_key = dir.path().join("with-key.db");
+    greenchip_with_umask_022(
+        &url,
+        &["backup", with_key.to_str().unwrap(), "--with-signing-key"],
+    );
+    let secret_of = |path: std::path::PathBuf| async move {
+        let db = Database::connect(format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        let row = db
+            .query_one_raw(Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                "SELECT secret_key FROM signing_keys WHERE retired_at IS NULL",
+            ))
+            .await
+            .unwrap();
+        db.close().await.unwrap();
+        row.and_then(|row| row.try_get_by_index::<Option<String>>(0).ok().flatten())
+    };
+    for backup in [&plain, &with_key] {
+        assert_eq!(mode(backup), 0o600, "{}", backup.display());
+    }
+    let secret = secret_of(with_key.clone()).await.expect("kept on request");
+    assert_eq!(secret_of(plain.clone()).await, None);
+    let raw = std::fs::read(&plain).unwrap();
+    assert!(
+        !raw.windows(secret.len()).any(|w| w == secret.as_bytes()),
+        "the secret's bytes are still in the file"
+    );
+
+    // Over the running workshop's database: the same key signs on.
+    greenchip_with_umask_022(&url, &["restore", plain.to_str().unwrap(), "--force"]);
+    let after = greenchip_with_umask_022(&url, &["key", "show"]);
+    assert_eq!(
+        after.split_whitespace().find(|w| w.len() == 64),
+        Some(current.as_str()),
+        "{after}"
+    );
+    assert_eq!(mode(&database), 0o600);
+    // On a new machine: a new key signs, the old one stays published.
+    let fresh = dir.path().join("fresh.db");
+    let fresh_url = format!("sqlite://{}", fresh.display());
+    greenchip_with_umask_022(&fresh_url, &["restore", plain.to_str().unwrap()]);
+    let fresh_keys = greenchip_with_umask_022(&fresh_url, &["key", "show"]);
+    let listed: Vec<&str> = fresh_keys
+        .split_whitespace()
+        .filter(|w| w.len() == 64)
+        .collect();
+    assert_eq!(listed.len(), 2, "{fresh_keys}");
+    assert_ne!(listed[0], current, "{fresh_keys}");
+    assert!(listed.contains(&current.as_str()), "{fresh_keys}");
+}
