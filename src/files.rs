@@ -76,7 +76,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("greenchip.db");
         create_private(&path).unwrap();
-        assert!(shared(&[path.clone()]).is_empty());
+        assert!(shared(std::slice::from_ref(&path)).is_empty());
         std::fs::write(&path, b"kept").unwrap();
         let again = create_private(&path).unwrap_err();
         assert_eq!(again.kind(), io::ErrorKind::AlreadyExists);
