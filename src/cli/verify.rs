@@ -43,16 +43,9 @@ pub async fn certificate(
     let stored = crate::render::certificate::extract(&found.pdf)
         .map_err(|error| format!("NOT genuine: the stored PDF: {error}"))?;
     let format = checked.snapshot.as_ref().map_or(1, |s| s.format);
-    let printed = domain::check_pages(
-        format,
-        &checked.seal,
-        stored
-            .page_seal
-            .as_ref()
-            .map(|(text, signature)| (text.as_str(), signature.as_str())),
-        &stored.appearance,
-    )
-    .map_err(|problem| format!("NOT genuine: the stored PDF: {problem}"))?;
+    let printed = stored
+        .printed_pages(format)
+        .map_err(|problem| format!("NOT genuine: the stored PDF: {problem}"))?;
     let verdict = match printed {
         PrintedPages::Bound => "genuine".to_string(),
         PrintedPages::NotBound => {
@@ -96,16 +89,9 @@ async fn pdf(config: &Config, path: &Path, keys: &[String]) -> Result<(), String
     }
     let snapshot: Snapshot = serde_json::from_str(&embedded.canonical)
         .map_err(|error| format!("NOT genuine: unreadable snapshot: {error}"))?;
-    let printed = domain::check_pages(
-        snapshot.format,
-        &embedded.seal,
-        embedded
-            .page_seal
-            .as_ref()
-            .map(|(text, signature)| (text.as_str(), signature.as_str())),
-        &embedded.appearance,
-    )
-    .map_err(|problem| format!("NOT genuine: {problem}"))?;
+    let printed = embedded
+        .printed_pages(snapshot.format)
+        .map_err(|problem| format!("NOT genuine: {problem}"))?;
     let verdict = match printed {
         PrintedPages::Bound => "genuine".to_string(),
         PrintedPages::NotBound => format!(

@@ -42,7 +42,9 @@ use super::metrics;
 use super::page_seal;
 use super::qr::{QUIET_ZONE_MODULES, QrMatrix};
 use super::subset;
-use crate::domain::certificate::{Appearance, PageSeal, Seal, SealError, Snapshot};
+use crate::domain::certificate::{
+    Appearance, PageSeal, PagesTampered, PrintedPages, Seal, SealError, Snapshot, check_pages,
+};
 use crate::i18n::Lang;
 
 const REGULAR_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
@@ -129,6 +131,21 @@ pub struct Embedded {
     pub page_seal: Option<(String, String)>,
     /// What the file at hand shows, to compare with the page seal.
     pub appearance: Appearance,
+}
+
+impl Embedded {
+    /// Whether the file's printed pages are the ones its page seal binds, for a snapshot of
+    /// `format` whose own seal was verified already.
+    pub fn printed_pages(&self, format: u32) -> Result<PrintedPages, PagesTampered> {
+        check_pages(
+            format,
+            &self.seal,
+            self.page_seal
+                .as_ref()
+                .map(|(text, signature)| (text.as_str(), signature.as_str())),
+            &self.appearance,
+        )
+    }
 }
 
 /// Why a certificate could not be rendered. Nothing is rendered then.

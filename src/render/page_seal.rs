@@ -355,9 +355,7 @@ mod tests {
     use lopdf::{Document, Object, Stream, dictionary};
 
     use crate::domain::certificate::tests::sample;
-    use crate::domain::certificate::{
-        self, PagesTampered, PrintedPages, Snapshot, check_pages, seal,
-    };
+    use crate::domain::certificate::{self, PagesTampered, PrintedPages, Snapshot, seal};
     use crate::render::certificate::{CertificatePdf, extract, render};
 
     const SECRET: [u8; 32] = [7; 32];
@@ -382,15 +380,7 @@ mod tests {
         let embedded = extract(pdf).unwrap();
         certificate::verify(&embedded.canonical, &embedded.seal).unwrap();
         let snapshot: Snapshot = serde_json::from_str(&embedded.canonical).unwrap();
-        check_pages(
-            snapshot.format,
-            &embedded.seal,
-            embedded
-                .page_seal
-                .as_ref()
-                .map(|(text, signature)| (text.as_str(), signature.as_str())),
-            &embedded.appearance,
-        )
+        embedded.printed_pages(snapshot.format)
     }
 
     fn differences(pdf: &[u8]) -> Vec<String> {

@@ -39,7 +39,7 @@ use Body::{Form, Json, None as Nothing};
 /// (method, route as the router declares it, the path requested, body, the status per role in
 /// the order of [`ROLES`]). Rows run in this order on one workshop, so a write's row sees what
 /// the rows above it did (a second creation of the same thing is a 409, a closed thing stays
-/// closed); the rows that end something (revocations, sign-out, logout) come last.
+/// closed); the rows that end something (revocations, sign-out, enrolment, logout) come last.
 type Row = (&'static str, &'static str, &'static str, Body, &'static str);
 
 #[rustfmt::skip]
@@ -135,7 +135,6 @@ const MATRIX: &[Row] = &[
     ("GET", "/stations", "/stations", Nothing, "303 303 403 200 200 403 403"),
     ("POST", "/stations", "/stations", Form("name=page+bench&kind=sorting"), "303 303 403 303 303 403 403"),
     ("GET", "/stations/{code}", "/stations/{station}", Nothing, "303 200 403 200 200 403 403"),
-    ("POST", "/stations/{code}/enrol", "/stations/{spare_station}/enrol", Form("name=page"), "303 303 403 303 303 403 403"),
     ("GET", "/apprentices", "/apprentices", Nothing, "303 303 403 200 200 403 403"),
     ("GET", "/apprentices/{id}", "/apprentices/{apprentice}", Nothing, "303 303 403 200 200 403 403"),
     ("POST", "/apprentices/{id}/skills", "/apprentices/{trainee}/skills", Form("station_kind=sorting&level=practising"), "303 303 403 303 303 403 403"),
@@ -197,6 +196,8 @@ const MATRIX: &[Row] = &[
     ("POST", "/api/v1/station/sign-out", "/api/v1/station/sign-out", Nothing, "401 204 204 401 401 401 401"),
     ("POST", "/login", "/login", Form("login=samira&password={password}"), "303 303 303 303 303 303 303"),
     ("POST", "/api/v1/auth/login", "/api/v1/auth/login", Json(r#"{"login":"samira","password":"{password}"}"#), "200 200 200 200 200 200 200"),
+    // Enrolling a device ends the enrolling supervisor's session on it.
+    ("POST", "/stations/{code}/enrol", "/stations/{spare_station}/enrol", Form("name=page"), "303 303 403 303 303 403 403"),
     ("POST", "/logout", "/logout", Form(""), "303 303 303 303 303 303 303"),
     ("POST", "/api/v1/auth/logout", "/api/v1/auth/logout", Nothing, "401 401 401 401 401 401 401"),
 ];
@@ -622,13 +623,14 @@ const FORMS: &[(&str, &str, &str)] = &[
     ("/intake/{code}", "/intake/{open}", "kind=lcd_monitor&mass_kg=0.6&quantity=1&data_bearing=auto"),
     ("/items/{code}/barcodes", "/items/{item}/barcodes", "barcode=CSRF-1"),
     ("/stations", "/stations", "name=csrf+bench&kind=sorting"),
-    ("/stations/{code}/enrol", "/stations/{spare_station}/enrol", "name=csrf"),
     ("/stations/{code}/devices/{id}/revoke", "/stations/{spare_station}/devices/{device}/revoke", ""),
     ("/apprentices/{id}/skills", "/apprentices/{trainee}/skills", "station_kind=sorting&level=practising"),
     ("/lots/{code}/state", "/lots/{lot}/state", "action=close"),
     ("/certificates/{number}/revoke", "/certificates/{cert}/revoke", "reason=csrf"),
     ("/certificates", "/certificates", "collection={collection}"),
     ("/logout", "/logout", ""),
+    // Accepted, it ends the admin's session on this browser: after the logout form's check.
+    ("/stations/{code}/enrol", "/stations/{spare_station}/enrol", "name=csrf"),
     ("/login", "/login", "login=samira&password={password}"),
 ];
 
