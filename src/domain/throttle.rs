@@ -140,7 +140,10 @@ mod tests {
     fn no_number_of_failures_makes_anyone_wait_longer_than_thirty_seconds() {
         let (tally, last) = failures(DELAY, 500);
         assert_eq!(DELAY.wait_s(tally.as_ref(), last), 30);
-        assert_eq!(DELAY.wait_s(tally.as_ref(), last + Duration::seconds(30)), 0);
+        assert_eq!(
+            DELAY.wait_s(tally.as_ref(), last + Duration::seconds(30)),
+            0
+        );
     }
 
     #[test]

@@ -8,12 +8,12 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 
 use crate::domain::roles::Role;
+use crate::domain::throttle::{DEVICE_FAILURES, Rule};
 use crate::entities::{session, user};
 use crate::error::{AppError, AppResult};
 use crate::http::AppState;
-use crate::services::station_sessions::{SessionCache, SessionsUnchanged};
-use crate::domain::throttle::{DEVICE_FAILURES, Rule};
 use crate::http::throttle;
+use crate::services::station_sessions::{SessionCache, SessionsUnchanged};
 use crate::services::{login_devices, sessions, throttles, tokens, users};
 
 pub const SESSION_COOKIE: &str = "gc_session";

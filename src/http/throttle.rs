@@ -38,10 +38,7 @@ impl LoginRules {
 pub fn account_key(found: Option<&user::Model>, login: &str) -> String {
     match found {
         Some(user) => format!("account:{}", user.id),
-        None => format!(
-            "name:{}",
-            secrets::token_hash(&login.trim().to_lowercase())
-        ),
+        None => format!("name:{}", secrets::token_hash(&login.trim().to_lowercase())),
     }
 }
 

@@ -21,11 +21,13 @@ pub async fn resolve(
     token: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Option<Uuid>> {
-    Ok(login_device::Entity::find_by_id(secrets::token_hash(token.trim()))
-        .one(db)
-        .await?
-        .filter(|device| device.expires_at > now)
-        .map(|device| device.user_id))
+    Ok(
+        login_device::Entity::find_by_id(secrets::token_hash(token.trim()))
+            .one(db)
+            .await?
+            .filter(|device| device.expires_at > now)
+            .map(|device| device.user_id),
+    )
 }
 
 /// A new device token for `user_id`, replacing `previous` (the token this browser held).

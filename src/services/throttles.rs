@@ -171,7 +171,11 @@ async fn tallies<'a>(
         .collect())
 }
 
-fn longest_wait(keys: &[(&str, Rule)], tallies: &HashMap<String, Tally>, now: DateTime<Utc>) -> u64 {
+fn longest_wait(
+    keys: &[(&str, Rule)],
+    tallies: &HashMap<String, Tally>,
+    now: DateTime<Utc>,
+) -> u64 {
     keys.iter()
         .map(|(key, rule)| rule.wait_s(tallies.get(*key), now))
         .max()

@@ -253,7 +253,10 @@ pub async fn authenticate(
 }
 
 /// The account a login names: its name, or its e-mail address in any case.
-pub async fn find_for_login(db: &DatabaseConnection, login: &str) -> AppResult<Option<user::Model>> {
+pub async fn find_for_login(
+    db: &DatabaseConnection,
+    login: &str,
+) -> AppResult<Option<user::Model>> {
     let login = login.trim();
     Ok(user::Entity::find()
         .filter(

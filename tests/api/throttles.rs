@@ -55,7 +55,9 @@ async fn attack(app: &TestApp, login: &str, guesses: u32) {
     while failed < guesses {
         let response = log_in(app, login, WRONG, ATTACKER, None).await;
         if response.status == StatusCode::TOO_MANY_REQUESTS {
-            wait(retry_after_s(&response));
+            let wait_s = retry_after_s(&response);
+            assert!(wait_s <= 30, "the attacker was told to wait {wait_s} s");
+            wait(wait_s);
         } else {
             response.problem(StatusCode::BAD_REQUEST, "login_failed");
             failed += 1;
@@ -98,7 +100,13 @@ async fn a_login_name_and_its_email_count_as_one_account() {
         )
         .await
         .unwrap();
-        for login in ["samira", "Samira@Example.org", "samira", "samira@example.org", "samira"] {
+        for login in [
+            "samira",
+            "Samira@Example.org",
+            "samira",
+            "samira@example.org",
+            "samira",
+        ] {
             log_in(&app, login, WRONG, ATTACKER, None)
                 .await
                 .problem(StatusCode::BAD_REQUEST, "login_failed");
@@ -242,7 +250,11 @@ async fn two_instances_on_one_database_share_the_counts() {
         for index in 0..30 {
             let app = if index % 2 == 0 { &first } else { &second };
             let answer = lookup(app).await;
-            assert_ne!(answer.status, StatusCode::TOO_MANY_REQUESTS, "lookup {index}");
+            assert_ne!(
+                answer.status,
+                StatusCode::TOO_MANY_REQUESTS,
+                "lookup {index}"
+            );
         }
         for app in [&first, &second] {
             let wait_s = retry_after_s(&lookup(app).await);
@@ -257,14 +269,14 @@ async fn the_counts_survive_a_restart() {
     clock::simulated(start(), async {
         let before = forwarded_app().await;
         before.user("samira", Role::Supervisor).await;
-        attack(&before, "samira", 10).await;
+        attack(&before, "samira", 5).await;
         for _ in 0..30 {
             lookup(&before).await;
         }
         let restarted = before.another_instance();
         drop(before);
         let refused = log_in(&restarted, "samira", PASSWORD, OWNER, None).await;
-        assert_eq!(retry_after_s(&refused), 30);
+        assert_eq!(retry_after_s(&refused), 1);
         assert!(retry_after_s(&lookup(&restarted).await) <= 60);
     })
     .await;
