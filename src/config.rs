@@ -39,10 +39,12 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// How long a login session lasts without use, in hours.
     pub session_hours: u32,
-    /// Failed logins allowed per account within `login_window_s` before refusing.
+    /// Failed logins on an account before each further attempt waits (1 s doubling to 30 s;
+    /// a browser with the account's device cookie does not wait).
     pub login_failures_per_account: u32,
-    /// Failed logins allowed per client address within `login_window_s`.
+    /// Failed logins from one client address before that address waits the same way.
     pub login_failures_per_address: u32,
+    /// Failed logins are forgotten after this many seconds without one.
     pub login_window_s: u64,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,

@@ -1,4 +1,4 @@
-//! Pure rules, no I/O: codes, roles, the mass ledger, attribution and tolerances.
+//! Pure rules, no I/O: codes, roles, the mass ledger, attribution, tolerances and throttles.
 
 pub mod attribution;
 pub mod audit;
@@ -11,4 +11,5 @@ pub mod lots;
 pub mod mass;
 pub mod public_facts;
 pub mod roles;
+pub mod throttle;
 pub mod tolerance;

@@ -8,11 +8,13 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 
 use crate::domain::roles::Role;
+use crate::domain::throttle::{DEVICE_FAILURES, Rule};
 use crate::entities::{session, user};
 use crate::error::{AppError, AppResult};
 use crate::http::AppState;
+use crate::http::throttle;
 use crate::services::station_sessions::{SessionCache, SessionsUnchanged};
-use crate::services::{sessions, tokens, users};
+use crate::services::{login_devices, sessions, throttles, tokens, users};
 
 pub const SESSION_COOKIE: &str = "gc_session";
 /// Double-submit cookie that protects the login form, before any session exists.
@@ -217,27 +219,67 @@ impl FromRequestParts<AppState> for ClientAddress {
     }
 }
 
-/// Checks a login against the rate limits and the password, and opens a session.
-/// Shared by the JSON API and the login form.
+/// A login that succeeded: the account, its new session, and the browser's new device token.
+pub struct LoggedIn {
+    pub user: user::Model,
+    pub session: sessions::NewSession,
+    pub device_token: String,
+}
+
+/// Checks a login against the rate limits (`http::throttle`) and the password, opens a
+/// session and issues a new device token. `device_token` is the browser's device cookie, if
+/// any. Shared by the JSON API and the login form.
 pub async fn log_in(
     state: &AppState,
     login: &str,
     password: &str,
     address: &ClientAddress,
-) -> AppResult<(user::Model, sessions::NewSession)> {
-    let now = std::time::Instant::now();
-    let address = address.0.as_deref();
-    if let Err(retry_after_s) = state.throttle.check(login, address, now) {
-        return Err(AppError::TooManyRequests { retry_after_s });
-    }
-    match users::authenticate(&state.db, login, password).await? {
+    device_token: Option<&str>,
+) -> AppResult<LoggedIn> {
+    let now = crate::clock::now();
+    let db = &state.db;
+    let rules = throttle::LoginRules::of(&state.config);
+    let found = users::find_for_login(db, login).await?;
+    let account = throttle::account_key(found.as_ref(), login);
+    let address = throttle::address_key(address.0.as_deref());
+    let device = match (device_token, &found) {
+        (Some(token), Some(user))
+            if login_devices::resolve(db, token, now).await? == Some(user.id) =>
+        {
+            Some(login_devices::throttle_key(token))
+        }
+        _ => None,
+    };
+    let trusted = match &device {
+        Some(key) => throttles::count(db, key, now).await? < DEVICE_FAILURES,
+        None => false,
+    };
+    // Counted before the password is checked, so simultaneous guesses cannot all slip
+    // through while the first is being checked; a success gives the counts back below.
+    let counted: Vec<(&str, Rule)> = match &device {
+        Some(device) if trusted => vec![(device, rules.device)],
+        _ => vec![(&account, rules.account), (&address, rules.address)],
+    };
+    throttles::take(db, &counted, now).await?;
+    match users::check_password(found, password).await {
         Ok(user) => {
-            state.throttle.record_success(login);
-            let session = sessions::open(&state.db, &user, state.config.session_hours).await?;
-            Ok((user, session))
+            if trusted {
+                throttles::forget(db, &[device.as_deref().unwrap_or_default()]).await?;
+            } else {
+                let mut proven = vec![account.as_str()];
+                proven.extend(device.as_deref());
+                throttles::forget(db, &proven).await?;
+                throttles::give_back(db, &address).await?;
+            }
+            let session = sessions::open(db, &user, state.config.session_hours).await?;
+            let device_token = login_devices::issue(db, user.id, device_token, now).await?;
+            Ok(LoggedIn {
+                user,
+                session,
+                device_token,
+            })
         }
         Err(refusal) => {
-            state.throttle.record_failure(login, address, now);
             tracing::info!(
                 login = %refusal.logged_login(login),
                 reason = refusal.reason(),
@@ -257,6 +299,19 @@ pub fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
         SESSION_COOKIE,
         token,
         Some(u64::from(state.config.session_hours) * 3600),
+        state.config.cookies_secure(),
+    )
+}
+
+/// The device cookie: the browser has logged into its account before (`http::throttle`).
+pub const DEVICE_COOKIE: &str = "gc_device";
+
+/// The device cookie for a new device token, kept as long as the token is honoured.
+pub fn device_cookie(state: &AppState, token: &str) -> HeaderValue {
+    set_cookie(
+        DEVICE_COOKIE,
+        token,
+        Some(login_devices::DEVICE_DAYS as u64 * 24 * 3600),
         state.config.cookies_secure(),
     )
 }

@@ -9,7 +9,6 @@ pub mod throttle;
 pub mod ui;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -30,9 +29,6 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub metrics: Arc<metrics::Metrics>,
-    pub throttle: Arc<throttle::LoginThrottle>,
-    /// Public certificate lookups per client address.
-    pub lookups: Arc<throttle::LookupThrottle>,
     /// Label layouts: the shipped ones and any from `labels_dir`.
     pub labels: Arc<crate::render::Templates>,
     /// The scan log's writer (group commit).
@@ -57,11 +53,6 @@ impl AppState {
     }
 
     pub fn new(db: DatabaseConnection, config: Config) -> AppState {
-        let throttle = throttle::LoginThrottle::new(
-            config.login_failures_per_account,
-            config.login_failures_per_address,
-            Duration::from_secs(config.login_window_s),
-        );
         AppState {
             scan_log: Arc::new(crate::services::scan_log::ScanLog::new(db.clone())),
             station_sessions: Arc::new(
@@ -70,8 +61,6 @@ impl AppState {
             db,
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),
-            throttle: Arc::new(throttle),
-            lookups: Arc::default(),
             // The shipped layouts are checked by the render module's tests.
             labels: Arc::new(
                 crate::render::Templates::shipped().expect("the shipped label layouts are valid"),

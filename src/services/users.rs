@@ -248,33 +248,49 @@ pub async fn authenticate(
     login: &str,
     password: &str,
 ) -> AppResult<Result<user::Model, LoginRefusal>> {
+    let found = find_for_login(db, login).await?;
+    Ok(check_password(found, password).await)
+}
+
+/// The account a login names: its name, or its e-mail address in any case.
+pub async fn find_for_login(
+    db: &DatabaseConnection,
+    login: &str,
+) -> AppResult<Option<user::Model>> {
     let login = login.trim();
-    let found = user::Entity::find()
+    Ok(user::Entity::find()
         .filter(
             user::Column::Name
                 .eq(login)
                 .or(user::Column::Email.eq(login.to_lowercase())),
         )
         .one(db)
-        .await?;
+        .await?)
+}
+
+/// Checks a password against the account [`find_for_login`] found (or did not).
+pub async fn check_password(
+    found: Option<user::Model>,
+    password: &str,
+) -> Result<user::Model, LoginRefusal> {
     let Some(user) = found else {
         // Spend the same time as a real check so response times do not reveal names.
         let _ = hash_password(password.to_string()).await;
-        return Ok(Err(LoginRefusal::Unknown));
+        return Err(LoginRefusal::Unknown);
     };
     let wrong = || LoginRefusal::WrongPassword {
         account: user.name.clone(),
     };
     let Some(hash) = user.password_hash.clone() else {
-        return Ok(Err(wrong()));
+        return Err(wrong());
     };
     if !password_matches(hash, password.to_string()).await {
-        return Ok(Err(wrong()));
+        return Err(wrong());
     }
     if !user.active {
-        return Ok(Err(LoginRefusal::Inactive { account: user.name }));
+        return Err(LoginRefusal::Inactive { account: user.name });
     }
-    Ok(Ok(user))
+    Ok(user)
 }
 
 pub async fn find_by_name(conn: &impl ConnectionTrait, name: &str) -> AppResult<user::Model> {

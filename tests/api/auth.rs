@@ -82,39 +82,52 @@ async fn every_login_gets_a_fresh_session_and_logout_ends_it_on_the_server() {
 
 #[tokio::test]
 async fn repeated_failures_are_rate_limited_per_account() {
-    let app = TestApp::with_config(|config| config.login_failures_per_account = 3).await;
-    app.user("youssef", Role::Apprentice).await;
-    for _ in 0..3 {
+    greenchip::clock::simulated(chrono::Utc::now(), async {
+        let app = TestApp::with_config(|config| config.login_failures_per_account = 3).await;
+        app.user("youssef", Role::Apprentice).await;
+        for _ in 0..3 {
+            let response = app
+                .post("/api/v1/auth/login")
+                .json(&json!({ "login": "youssef", "password": "guess guess" }))
+                .send()
+                .await;
+            response.problem(StatusCode::BAD_REQUEST, "login_failed");
+        }
+        // Now even the right password waits (a guesser learns nothing more), but only a
+        // moment: a delay, not a lock-out.
         let response = app
             .post("/api/v1/auth/login")
-            .json(&json!({ "login": "youssef", "password": "guess guess" }))
+            .json(&json!({ "login": "youssef", "password": PASSWORD }))
             .send()
             .await;
-        response.problem(StatusCode::BAD_REQUEST, "login_failed");
-    }
-    // Now even the right password waits: a guesser learns nothing more.
-    let response = app
-        .post("/api/v1/auth/login")
-        .json(&json!({ "login": "youssef", "password": PASSWORD }))
-        .send()
-        .await;
-    response.problem(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
-    let retry_after: u64 = response.headers["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(retry_after > 0);
-    assert!(response.session_cookie().is_none());
+        response.problem(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
+        let retry_after: i64 = response.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(retry_after, 1);
+        assert!(response.session_cookie().is_none());
 
-    // Another account is not affected.
-    app.user("khadija", Role::Apprentice).await;
-    let response = app
-        .post("/api/v1/auth/login")
-        .json(&json!({ "login": "khadija", "password": PASSWORD }))
-        .send()
-        .await;
-    assert_eq!(response.status, StatusCode::OK);
+        // Another account is not affected.
+        app.user("khadija", Role::Apprentice).await;
+        let response = app
+            .post("/api/v1/auth/login")
+            .json(&json!({ "login": "khadija", "password": PASSWORD }))
+            .send()
+            .await;
+        assert_eq!(response.status, StatusCode::OK);
+
+        // After the wait, the right password opens a session.
+        greenchip::clock::set(greenchip::clock::now() + chrono::Duration::seconds(retry_after));
+        let response = app
+            .post("/api/v1/auth/login")
+            .json(&json!({ "login": "youssef", "password": PASSWORD }))
+            .send()
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -80,8 +80,9 @@ impl Drop for TestDb {
 pub struct TestApp {
     pub router: Router,
     pub db: DatabaseConnection,
-    /// Kept so the database lives as long as the app.
-    _test_db: TestDb,
+    pub config: Config,
+    /// Kept so the database lives as long as the app (and any other instance on it).
+    _test_db: std::sync::Arc<TestDb>,
 }
 
 impl TestApp {
@@ -102,11 +103,23 @@ impl TestApp {
         let db = greenchip::db::open_and_migrate(&config)
             .await
             .expect("open and migrate");
-        let state = AppState::new(db.clone(), config);
+        let state = AppState::new(db.clone(), config.clone());
         TestApp {
             router: greenchip::app(state),
             db,
-            _test_db: test_db,
+            config,
+            _test_db: std::sync::Arc::new(test_db),
+        }
+    }
+
+    /// Another instance of the service on the same database, sharing nothing in memory:
+    /// a second process behind the load balancer, or this one after a restart.
+    pub fn another_instance(&self) -> TestApp {
+        TestApp {
+            router: greenchip::app(AppState::new(self.db.clone(), self.config.clone())),
+            db: self.db.clone(),
+            config: self.config.clone(),
+            _test_db: self._test_db.clone(),
         }
     }
 

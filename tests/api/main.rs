@@ -26,3 +26,4 @@ mod reliability;
 mod reports;
 mod security;
 mod stations;
+mod throttles;

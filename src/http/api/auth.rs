@@ -1,15 +1,15 @@
 //! Logging in and out with a session cookie, and who am I.
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{AppendHeaders, IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::error::{AppResult, Problem};
 use crate::http::AppState;
 use crate::http::api::users::UserView;
-use crate::http::auth::{self, ClientAddress, CurrentUser, SESSION_COOKIE};
+use crate::http::auth::{self, ClientAddress, CurrentUser, DEVICE_COOKIE, SESSION_COOKIE};
 use crate::http::extract::Json;
 use crate::services::sessions;
 
@@ -24,19 +24,34 @@ pub struct LoginRequest {
 /// Log in with a password; answers the user and sets the session cookie.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", security(()), request_body = LoginRequest,
     responses(
-        (status = 200, body = UserView, description = "logged in; `Set-Cookie: gc_session=…`"),
+        (status = 200, body = UserView, description = "logged in; `Set-Cookie: gc_session=…` and `gc_device=…` (this browser may skip the account's login delay later)"),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "wrong name or password"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json", description = "too many failed attempts"),
+        (status = 429, body = Problem, content_type = "application/problem+json", description = "too many failed attempts: wait `Retry-After` seconds (at most 30)"),
     ))]
 pub async fn login(
     State(state): State<AppState>,
     address: ClientAddress,
+    headers: HeaderMap,
     Json(request): Json<LoginRequest>,
 ) -> AppResult<Response> {
-    let (user, session) = auth::log_in(&state, &request.login, &request.password, &address).await?;
-    let cookie = auth::session_cookie(&state, &session.token);
-    Ok(([(header::SET_COOKIE, cookie)], Json(UserView::from(&user))).into_response())
+    let device = auth::cookie(&headers, DEVICE_COOKIE);
+    let logged_in =
+        auth::log_in(&state, &request.login, &request.password, &address, device).await?;
+    Ok((
+        AppendHeaders([
+            (
+                header::SET_COOKIE,
+                auth::session_cookie(&state, &logged_in.session.token),
+            ),
+            (
+                header::SET_COOKIE,
+                auth::device_cookie(&state, &logged_in.device_token),
+            ),
+        ]),
+        Json(UserView::from(&logged_in.user)),
+    )
+        .into_response())
 }
 
 /// End the current session on the server.

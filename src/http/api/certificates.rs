@@ -290,12 +290,8 @@ pub async fn look_up(
     reference: &str,
 ) -> AppResult<Lookup> {
     let staff = current.is_some_and(|c| c.require(ISSUERS).is_ok());
-    if !staff
-        && let Err(retry_after_s) = state
-            .lookups
-            .hit(address.0.as_deref(), std::time::Instant::now())
-    {
-        return Err(AppError::TooManyRequests { retry_after_s });
+    if !staff {
+        crate::http::throttle::look_up(state, address.0.as_deref()).await?;
     }
     let Some(reference) = tidy_reference(reference) else {
         return Ok(Lookup::Unknown);

@@ -8,7 +8,9 @@ use serde::Deserialize;
 
 use crate::error::AppError;
 use crate::http::AppState;
-use crate::http::auth::{self, ClientAddress, CurrentUser, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use crate::http::auth::{
+    self, ClientAddress, CurrentUser, DEVICE_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE,
+};
 use crate::http::extract::{Form, Query};
 use crate::http::ui::{Shell, checked_next, local_path, render};
 use crate::i18n::Lang;
@@ -114,12 +116,17 @@ pub async fn submit(
             StatusCode::FORBIDDEN,
         );
     }
-    match auth::log_in(&state, &form.login, &form.password, &address).await {
-        Ok((_, session)) => (
+    let device = auth::cookie(&headers, DEVICE_COOKIE);
+    match auth::log_in(&state, &form.login, &form.password, &address, device).await {
+        Ok(logged_in) => (
             AppendHeaders([
                 (
                     header::SET_COOKIE,
-                    auth::session_cookie(&state, &session.token),
+                    auth::session_cookie(&state, &logged_in.session.token),
+                ),
+                (
+                    header::SET_COOKIE,
+                    auth::device_cookie(&state, &logged_in.device_token),
                 ),
                 (
                     header::SET_COOKIE,
