@@ -51,6 +51,9 @@ pub enum AppError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// Locked for a while (a badge after too many wrong PINs): 423.
+    #[error("{detail}")]
+    Locked { code: &'static str, detail: String },
     #[error("{detail}")]
     UnsupportedMediaType { detail: String },
     #[error("request body too large")]
@@ -96,6 +99,16 @@ impl AppError {
         }
     }
 
+    /// A badge locked after too many wrong PINs. It says nothing of the PIN just typed: while
+    /// locked the right one is refused the same way.
+    pub fn badge_locked() -> AppError {
+        AppError::Locked {
+            code: "badge_locked",
+            detail: "this badge is locked after too many wrong PINs: ask a supervisor to unlock it"
+                .into(),
+        }
+    }
+
     /// A validation error on one field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> AppError {
         let error = FieldError::new(field, message);
@@ -132,6 +145,7 @@ impl AppError {
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict { .. } | AppError::Refused { .. } => StatusCode::CONFLICT,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Locked { .. } => StatusCode::LOCKED,
             AppError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -150,6 +164,7 @@ impl AppError {
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Conflict { code, .. } | AppError::Refused { code, .. } => code,
             AppError::Unprocessable { code, .. } => code,
+            AppError::Locked { code, .. } => code,
             AppError::UnsupportedMediaType { .. } => "unsupported_media_type",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::TooManyRequests { .. } => "too_many_requests",

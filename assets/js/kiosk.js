@@ -171,6 +171,8 @@
 
   function handleScan(entry, status, data) {
     if (status !== 200 || !data) {
+      // A locked badge: no PIN pad, the words say to ask a supervisor.
+      if (data && data.code === "badge_locked") hidePin();
       var detail = sayProblem(data, status);
       show(false, detail);
       addToFeed(false, entry.body.raw + " — " + detail);

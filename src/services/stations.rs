@@ -17,7 +17,7 @@ use crate::domain::roles::Role;
 use crate::entities::{station, station_device, user};
 use crate::error::{AppError, AppResult};
 use crate::services::events::{self, NewEvent};
-use crate::services::{secrets, users};
+use crate::services::{badge_locks, secrets, users};
 
 /// Station session tokens start with this.
 pub const DEVICE_TOKEN_PREFIX: &str = "gcs_";
@@ -263,6 +263,8 @@ pub enum SignInRefusal {
     UnknownBadge,
     PinRequired,
     WrongPin,
+    /// Too many wrong PINs: refused whatever the PIN (`services::badge_locks`).
+    Locked,
 }
 
 /// Signs the badge's apprentice in at the device (replacing whoever was). A badge whose
@@ -275,6 +277,7 @@ pub async fn sign_in(
 ) -> AppResult<Result<user::Model, SignInRefusal>> {
     let Some(apprentice) = user::Entity::find()
         .filter(user::Column::BadgeCode.eq(badge.to_string()))
+        .filter(user::Column::Role.eq(Role::Apprentice.as_str()))
         .filter(user::Column::Active.eq(true))
         .one(conn)
         .await?
@@ -282,12 +285,32 @@ pub async fn sign_in(
         return Ok(Err(SignInRefusal::UnknownBadge));
     };
     if let Some(hash) = apprentice.pin_hash.clone() {
+        let badge = badge.to_string();
+        let attempt = badge_locks::Attempt {
+            badge: &badge,
+            purpose: badge_locks::Purpose::SignIn,
+            station_id: Some(device.station_id),
+            actor_id: None,
+        };
         let Some(pin) = pin else {
+            if badge_locks::is_locked(conn, &badge).await? {
+                return Ok(Err(SignInRefusal::Locked));
+            }
             return Ok(Err(SignInRefusal::PinRequired));
         };
-        if !users::password_matches(hash, pin.trim().to_string()).await {
-            return Ok(Err(SignInRefusal::WrongPin));
+        // While locked no PIN is checked: the right one is refused like a wrong one.
+        if badge_locks::is_locked(conn, &badge).await? {
+            badge_locks::failed(conn, attempt, "locked").await?;
+            return Ok(Err(SignInRefusal::Locked));
         }
+        if !users::password_matches(hash, pin.trim().to_string()).await {
+            return Ok(Err(if badge_locks::failed(conn, attempt, "wrong_pin").await? {
+                SignInRefusal::Locked
+            } else {
+                SignInRefusal::WrongPin
+            }));
+        }
+        badge_locks::succeeded(conn, &badge).await?;
     }
     let now = crate::clock::now();
     let mut changed: station_device::ActiveModel = device.clone().into();

@@ -113,6 +113,8 @@ fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(stations::sign_out))
         .routes(routes!(stations::act))
         .routes(routes!(stations::set_pin))
+        .routes(routes!(stations::unlock_badge))
+        .routes(routes!(stations::locked_badges))
         .routes(routes!(stations::worklogs))
         .routes(routes!(stations::correct_task))
         .routes(routes!(stations::training))

@@ -24,6 +24,8 @@ struct DashboardPage {
     apprentices: Vec<crate::entities::user::Model>,
     /// An apprentice's own record.
     own_record: Option<uuid::Uuid>,
+    /// Supervisors: badges locked after too many wrong PINs.
+    locked_badges: Vec<crate::services::badge_locks::LockedBadge>,
     /// Supervisors: this month's figures and alerts.
     figures: Option<crate::services::reports::Dashboard>,
 }
@@ -77,6 +79,14 @@ pub async fn page(
     } else {
         Vec::new()
     };
+    let locked_badges = if sees_audit {
+        match crate::services::badge_locks::locked(&state.db).await {
+            Ok(locked) => locked,
+            Err(error) => return error.into_response(),
+        }
+    } else {
+        Vec::new()
+    };
     let own_record = (current.role == Role::Apprentice).then_some(current.user.id);
     let figures = if sees_audit {
         match crate::services::reports::dashboard(&state.db).await {
@@ -88,6 +98,7 @@ pub async fn page(
     };
     let page = DashboardPage {
         apprentices,
+        locked_badges,
         own_record,
         figures,
         shell: Shell::new(&state, lang, "/", Some(&current)),

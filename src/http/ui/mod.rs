@@ -69,6 +69,7 @@ pages! {
     "/apprentices" => get(training::cohort);
     "/apprentices/{id}" => get(training::page);
     "/apprentices/{id}/skills" => post(training::set_skill);
+    "/apprentices/{id}/unlock-badge" => post(training::unlock_badge);
     "/lots" => get(lots::list);
     "/lots/{code}" => get(lots::detail);
     "/lots/{code}/state" => post(lots::change_state);

@@ -1,0 +1,197 @@
+//! Issue 19 ("Trust II"), items 1 and 2: PINs at a station cannot be guessed. Five wrong
+//! PINs lock a badge (sign-in or a supervisor's approval alike) until a supervisor unlocks
+//! it; every failure is an audit event; a supervisor approves a weighing at the kiosk with
+//! their badge and PIN, never a password.
+
+use axum::http::StatusCode;
+use greenchip::domain::roles::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, Workshop};
+
+fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("a form token") + marker.len();
+    html[start..start + 32].to_string()
+}
+
+async fn set_pin(shop: &Workshop, pin: &str) {
+    let set = shop
+        .app
+        .request(
+            axum::http::Method::PUT,
+            &format!("/api/v1/apprentices/{}/pin", shop.apprentice_id),
+        )
+        .cookie(&shop.supervisor)
+        .json(&json!({ "pin": pin }))
+        .send()
+        .await;
+    assert_eq!(set.status, StatusCode::NO_CONTENT, "{}", set.text());
+}
+
+async fn badge_with_pin(shop: &Workshop, station: &(String, String), pin: &str, id: &str) -> crate::helpers::TestResponse {
+    shop.app
+        .post("/api/v1/scans")
+        .cookie(&station.1)
+        .json(&json!({ "station": station.0, "raw": shop.badge, "client_scan_id": id, "pin": pin }))
+        .send()
+        .await
+}
+
+async fn events_of(app: &TestApp, supervisor: &str, kind: &str) -> Vec<Value> {
+    let answer = app
+        .get(&format!("/api/v1/events?kind={kind}"))
+        .cookie(supervisor)
+        .send()
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    answer.json().as_array().unwrap().clone()
+}
+
+async fn signed_in_at(shop: &Workshop, station: &(String, String)) -> Value {
+    shop.app
+        .get("/api/v1/station")
+        .cookie(&station.1)
+        .send()
+        .await
+        .json()["apprentice"]
+        .clone()
+}
+
+/// Locks the workshop apprentice's badge with five wrong PINs at `station`.
+async fn lock_badge(shop: &Workshop, station: &(String, String)) {
+    for n in 1..=4 {
+        let wrong = badge_with_pin(shop, station, "0000", &format!("w{n}")).await.json();
+        assert_eq!(wrong["result"], "wrong_pin", "attempt {n}: {wrong}");
+    }
+    badge_with_pin(shop, station, "0000", "w5")
+        .await
+        .problem(StatusCode::LOCKED, "badge_locked");
+}
+
+#[tokio::test]
+async fn five_wrong_pins_lock_the_badge_and_then_even_the_right_pin_is_refused() {
+    let shop = Workshop::new().await;
+    set_pin(&shop, "4821").await;
+    let station = shop.station("triage").await;
+    lock_badge(&shop, &station).await;
+
+    // The right PIN now: refused alike, nobody signed in.
+    let refused = badge_with_pin(&shop, &station, "4821", "right").await;
+    let problem = refused.problem(StatusCode::LOCKED, "badge_locked");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("ask a supervisor"),
+        "{problem}"
+    );
+    assert_eq!(signed_in_at(&shop, &station).await, Value::Null);
+    // Without a PIN too: no PIN pad for a locked badge.
+    shop.scan(&station, &shop.badge, "no-pin")
+        .await
+        .problem(StatusCode::LOCKED, "badge_locked");
+    // The kiosk says it in the apprentice's language.
+    let kiosk = shop
+        .app
+        .get(&format!("/stations/{}", station.0))
+        .cookie(&station.1)
+        .header("accept", "text/html")
+        .header("accept-language", "fr")
+        .send()
+        .await
+        .text();
+    assert!(kiosk.contains("Ce badge est bloqué"), "the French words");
+
+    // Every failure is in the audit log: five wrong PINs and the right one refused.
+    let failures = events_of(&shop.app, &shop.supervisor, "badge.pin_failed").await;
+    assert_eq!(failures.len(), 6, "{failures:?}");
+    assert!(failures.iter().all(|e| e["subjects"][0] == shop.badge.as_str()));
+    assert_eq!(failures[0]["payload"]["reason"], "locked");
+    assert_eq!(failures[1]["payload"]["failures"], 5);
+    assert!(failures[1]["payload"]["locked_until"].is_string());
+    assert!(events_of(&shop.app, &shop.supervisor, "station.sign_in").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_supervisor_unlocks_a_locked_badge_from_the_apprentice_page() {
+    let shop = Workshop::new().await;
+    set_pin(&shop, "4821").await;
+    let station = shop.station("triage").await;
+    lock_badge(&shop, &station).await;
+
+    // The dashboard shows it; the apprentice's page offers the unlock.
+    let dashboard = shop
+        .app
+        .get("/")
+        .cookie(&shop.supervisor)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .text();
+    assert!(dashboard.contains("id=\"locked-badges\""), "the dashboard lists locks");
+    assert!(dashboard.contains(&shop.badge));
+    let listed = shop.app.get("/api/v1/badge-locks").cookie(&shop.supervisor).send().await;
+    assert_eq!(listed.json()[0]["badge_code"], shop.badge.as_str());
+    let page = shop
+        .app
+        .get(&format!("/apprentices/{}", shop.apprentice_id))
+        .cookie(&shop.supervisor)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .text();
+    let unlock = format!("/apprentices/{}/unlock-badge", shop.apprentice_id);
+    assert!(page.contains(&unlock), "an unlock button");
+
+    // Refused: without the form token, and by someone who is not a supervisor.
+    let forged = shop
+        .app
+        .post(&unlock)
+        .cookie(&shop.supervisor)
+        .form(&[("csrf", "0123456789abcdef0123456789abcdef")])
+        .send()
+        .await;
+    assert!(forged.status.is_client_error(), "{}", forged.status);
+    let karim = shop.app.logged_in("karim", Role::Apprentice).await;
+    let by_apprentice = shop
+        .app
+        .request(
+            axum::http::Method::DELETE,
+            &format!("/api/v1/apprentices/{}/badge-lock", shop.apprentice_id),
+        )
+        .cookie(&karim)
+        .send()
+        .await;
+    by_apprentice.problem(StatusCode::FORBIDDEN, "forbidden");
+    badge_with_pin(&shop, &station, "4821", "still")
+        .await
+        .problem(StatusCode::LOCKED, "badge_locked");
+    assert!(events_of(&shop.app, &shop.supervisor, "badge.unlocked").await.is_empty());
+
+    let unlocked = shop
+        .app
+        .post(&unlock)
+        .cookie(&shop.supervisor)
+        .form(&[("csrf", &csrf_of(&page))])
+        .send()
+        .await;
+    assert_eq!(unlocked.status, StatusCode::SEE_OTHER, "{}", unlocked.text());
+    assert_eq!(events_of(&shop.app, &shop.supervisor, "badge.unlocked").await.len(), 1);
+    let signed = badge_with_pin(&shop, &station, "4821", "after").await.json();
+    assert_eq!(signed["result"], "signed_in", "{signed}");
+    let listed = shop.app.get("/api/v1/badge-locks").cookie(&shop.supervisor).send().await;
+    assert_eq!(listed.json(), json!([]));
+
+    // The API unlock does the same.
+    lock_badge(&shop, &station).await;
+    let by_api = shop
+        .app
+        .request(
+            axum::http::Method::DELETE,
+            &format!("/api/v1/apprentices/{}/badge-lock", shop.apprentice_id),
+        )
+        .cookie(&shop.supervisor)
+        .send()
+        .await;
+    assert_eq!(by_api.status, StatusCode::NO_CONTENT, "{}", by_api.text());
+    let signed = badge_with_pin(&shop, &station, "4821", "after-api").await.json();
+    assert_eq!(signed["result"], "signed_in", "{signed}");
+}
