@@ -368,6 +368,17 @@ pub async fn touch(conn: &impl ConnectionTrait, device: &station_device::Model) 
     Ok(())
 }
 
+/// A PIN as typed, hashed (`None` clears it).
+async fn pin_hash(pin: Option<&str>) -> AppResult<Option<String>> {
+    match pin.map(str::trim) {
+        Some(pin) if pin.len() == 4 && pin.chars().all(|c| c.is_ascii_digit()) => {
+            Ok(Some(users::hash_password(pin.to_string()).await?))
+        }
+        Some(_) => Err(AppError::invalid("pin", "a PIN is exactly 4 digits")),
+        None => Ok(None),
+    }
+}
+
 /// Sets (or clears, with `None`) an apprentice's 4-digit PIN.
 pub async fn set_pin(
     db: &DatabaseConnection,
@@ -375,13 +386,7 @@ pub async fn set_pin(
     pin: Option<&str>,
     supervisor_id: Uuid,
 ) -> AppResult<()> {
-    let hash = match pin.map(str::trim) {
-        Some(pin) if pin.len() == 4 && pin.chars().all(|c| c.is_ascii_digit()) => {
-            Some(users::hash_password(pin.to_string()).await?)
-        }
-        Some(_) => return Err(AppError::invalid("pin", "a PIN is exactly 4 digits")),
-        None => None,
-    };
+    let hash = pin_hash(pin).await?;
     let txn = begin_write(db).await?;
     let apprentice = user::Entity::find_by_id(apprentice_id)
         .one(&txn)
@@ -400,4 +405,41 @@ pub async fn set_pin(
     events::record(&txn, NewEvent::new(kind, Some(supervisor_id)).subject(name)).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// A supervisor sets (or clears) their own PIN, with which they approve a step at a station
+/// (`flows::resolve_override`); an account without a badge gets one. Answers the badge code.
+pub async fn set_own_pin(
+    db: &DatabaseConnection,
+    supervisor: &user::Model,
+    pin: Option<&str>,
+) -> AppResult<String> {
+    let hash = pin_hash(pin).await?;
+    let txn = begin_write(db).await?;
+    let found = user::Entity::find_by_id(supervisor.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no user {}", supervisor.id)))?;
+    let badge = found
+        .badge_code
+        .clone()
+        .unwrap_or_else(|| Code::random(CodeKind::Apprentice).to_string());
+    let mut changed: user::ActiveModel = found.into();
+    changed.badge_code = Set(Some(badge.clone()));
+    changed.pin_hash = Set(hash.clone());
+    changed.update(&txn).await?;
+    let kind = if hash.is_some() {
+        "supervisor.pin_set"
+    } else {
+        "supervisor.pin_cleared"
+    };
+    events::record(
+        &txn,
+        NewEvent::new(kind, Some(supervisor.id))
+            .subject(supervisor.name.clone())
+            .payload(json!({ "badge_code": badge })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(badge)
 }

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use greenchip::domain::roles::Role;
 use serde_json::{Value, json};
 
+use crate::flows::Flows;
 use crate::helpers::{TestApp, Workshop};
 
 fn csrf_of(html: &str) -> String {
@@ -194,4 +195,140 @@ async fn a_supervisor_unlocks_a_locked_badge_from_the_apprentice_page() {
     assert_eq!(by_api.status, StatusCode::NO_CONTENT, "{}", by_api.text());
     let signed = badge_with_pin(&shop, &station, "4821", "after-api").await.json();
     assert_eq!(signed["result"], "signed_in", "{signed}");
+}
+
+/// A switch being dismantled at the Flows workshop, and fractions 5.6 % short of it:
+/// beyond the tolerance, so a supervisor must approve.
+async fn outside_tolerance(flows: &Flows) -> Value {
+    let switch = flows.being_dismantled("network_switch", 8_400).await;
+    json!({ "client_id": format!("d-{switch}"), "item": switch, "fractions": [
+        { "material": "FE-STEEL", "mass_g": 5_930 }, { "material": "PCB-MED", "mass_g": 2_000 } ] })
+}
+
+fn approved_by(mut body: Value, badge: &str, pin: &str) -> Value {
+    body["override"] = json!({ "reason": "dust from the fan filter", "badge": badge, "pin": pin });
+    body
+}
+
+#[tokio::test]
+async fn a_supervisor_approves_at_the_kiosk_with_their_badge_and_pin() {
+    let flows = Flows::new().await;
+    let badge = flows.shop.supervisor_pin("2468").await;
+    let body = outside_tolerance(&flows).await;
+    let before = flows.counts().await;
+
+    // Refused: a wrong PIN, the apprentice's own badge and PIN; nothing written.
+    set_pin(&flows.shop, "4821").await;
+    for (badge, pin) in [(badge.as_str(), "1357"), (flows.shop.badge.as_str(), "4821")] {
+        flows
+            .dismantle(approved_by(body.clone(), badge, pin))
+            .await
+            .problem(StatusCode::FORBIDDEN, "approval_refused");
+    }
+    assert_eq!(flows.counts().await, before, "a refused approval writes nothing");
+
+    let answer = flows.dismantle(approved_by(body, &badge, "2468")).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    assert_eq!(answer.json()["override_reason"], "dust from the fan filter");
+    assert_eq!(flows.balance("weighing_variance").await, 470);
+    // The two failures are in the audit log, by the apprentice who asked, at the station.
+    let failures = events_of(&flows.shop.app, &flows.shop.supervisor, "badge.pin_failed").await;
+    assert_eq!(failures.len(), 2, "{failures:?}");
+    assert!(failures.iter().all(|e| e["payload"]["purpose"] == "approval"));
+    assert_eq!(failures[1]["subjects"][0], badge.as_str());
+    assert_eq!(failures[1]["actor_id"], flows.shop.apprentice_id.as_str());
+}
+
+#[tokio::test]
+async fn a_supervisors_password_at_the_kiosk_is_refused_and_never_checked() {
+    let flows = Flows::new().await;
+    let body = outside_tolerance(&flows).await;
+    let before = flows.counts().await;
+    let mut answers = Vec::new();
+    for password in [crate::helpers::PASSWORD, "a wrong guess"] {
+        let mut with_password = body.clone();
+        with_password["override"] =
+            json!({ "reason": "dust", "login": "samira", "password": password });
+        let refused = flows.dismantle(with_password).await;
+        answers.push(
+            refused
+                .problem(StatusCode::UNPROCESSABLE_ENTITY, "override_password_removed")
+                .clone(),
+        );
+    }
+    assert_eq!(answers[0], answers[1], "the right password answers like a wrong one");
+    assert!(answers[0]["detail"].as_str().unwrap().contains("badge"), "{}", answers[0]);
+    assert_eq!(flows.counts().await, before, "nothing written");
+}
+
+#[tokio::test]
+async fn a_failed_approval_answers_the_same_whatever_else_is_wrong() {
+    let flows = Flows::new().await;
+    let badge = flows.shop.supervisor_pin("2468").await;
+    let good = outside_tolerance(&flows).await;
+    let mut broken = good.clone();
+    broken["fractions"][0]["mass_g"] = json!(-5);
+    broken["item"] = json!("IT-0000000");
+    let unknown_badge = "AP-0000000";
+    let sorting = flows.shop.station("sorting").await;
+    flows.shop.sign_in(&sorting).await;
+    let before = flows.counts().await;
+    let mut answers = Vec::new();
+    for (body, badge) in [(&good, badge.as_str()), (&broken, badge.as_str()), (&good, unknown_badge)] {
+        let refused = flows.dismantle(approved_by(body.clone(), badge, "1357")).await;
+        answers.push(refused.problem(StatusCode::FORBIDDEN, "approval_refused").clone());
+    }
+    // A reweighing of a lot that does not exist, at another station: the same answer.
+    let reweigh = flows
+        .post(
+            &sorting,
+            "/api/v1/lots/LT-0000000/reweighings",
+            approved_by(json!({ "client_id": "rw", "reading_kg": "3" }), &badge, "1357"),
+        )
+        .await;
+    answers.push(reweigh.problem(StatusCode::FORBIDDEN, "approval_refused").clone());
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
+    assert_eq!(flows.counts().await, before, "nothing written");
+}
+
+#[tokio::test]
+async fn wrong_approval_pins_lock_the_supervisors_badge_like_a_sign_in() {
+    let flows = Flows::new().await;
+    let badge = flows.shop.supervisor_pin("2468").await;
+    let body = outside_tolerance(&flows).await;
+    let before = flows.counts().await;
+    for n in 1..=4 {
+        flows
+            .dismantle(approved_by(body.clone(), &badge, &format!("100{n}")))
+            .await
+            .problem(StatusCode::FORBIDDEN, "approval_refused");
+    }
+    flows
+        .dismantle(approved_by(body.clone(), &badge, "1005"))
+        .await
+        .problem(StatusCode::LOCKED, "badge_locked");
+    // Locked: the right PIN is refused too, and nothing is written.
+    flows
+        .dismantle(approved_by(body.clone(), &badge, "2468"))
+        .await
+        .problem(StatusCode::LOCKED, "badge_locked");
+    assert_eq!(flows.counts().await, before);
+    let failures = events_of(&flows.shop.app, &flows.shop.supervisor, "badge.pin_failed").await;
+    assert_eq!(failures.len(), 6, "{failures:?}");
+    let listed = flows.shop.app.get("/api/v1/badge-locks").cookie(&flows.shop.supervisor).send().await;
+    assert_eq!(listed.json()[0]["badge_code"], badge.as_str());
+
+    // Another supervisor unlocks it; the right PIN approves again.
+    let other = flows.shop.app.logged_in("nadia", Role::Supervisor).await;
+    let samira = listed.json()[0]["user_id"].as_str().unwrap().to_string();
+    let unlocked = flows
+        .shop
+        .app
+        .request(axum::http::Method::DELETE, &format!("/api/v1/apprentices/{samira}/badge-lock"))
+        .cookie(&other)
+        .send()
+        .await;
+    assert_eq!(unlocked.status, StatusCode::NO_CONTENT, "{}", unlocked.text());
+    let answer = flows.dismantle(approved_by(body, &badge, "2468")).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
 }

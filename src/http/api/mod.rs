@@ -114,6 +114,7 @@ fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(stations::act))
         .routes(routes!(stations::set_pin))
         .routes(routes!(stations::unlock_badge))
+        .routes(routes!(stations::set_own_pin))
         .routes(routes!(stations::locked_badges))
         .routes(routes!(stations::worklogs))
         .routes(routes!(stations::correct_task))

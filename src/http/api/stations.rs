@@ -378,6 +378,27 @@ pub async fn set_pin(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OwnBadge {
+    /// The badge to scan at a station when approving a step.
+    badge_code: String,
+}
+
+/// Set or clear your own PIN (supervisors): with your badge, it approves a weighing outside
+/// the tolerance at a station. An account without a badge gets one.
+#[utoipa::path(put, path = "/me/pin", tag = "training", request_body = PinRequest,
+    responses((status = 200, body = OwnBadge), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn set_own_pin(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Json(request): Json<PinRequest>,
+) -> AppResult<Json<OwnBadge>> {
+    current.require(&[Role::Supervisor])?;
+    let badge_code =
+        stations::set_own_pin(&state.db, &current.user, request.pin.as_deref()).await?;
+    Ok(Json(OwnBadge { badge_code }))
+}
+
 /// Unlock a badge locked after too many wrong PINs (supervisors); its count starts again.
 #[utoipa::path(delete, path = "/apprentices/{id}/badge-lock", tag = "training", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
