@@ -143,6 +143,7 @@ const MATRIX: &[Row] = &[
     ("GET", "/apprentices/{id}", "/apprentices/{apprentice}", Nothing, "303 303 403 200 200 403 403"),
     ("POST", "/apprentices/{id}/skills", "/apprentices/{trainee}/skills", Form("station_kind=sorting&level=practising"), "303 303 403 303 303 403 403"),
     ("POST", "/apprentices/{id}/unlock-badge", "/apprentices/{trainee}/unlock-badge", Form(""), "303 303 403 303 303 403 403"),
+    ("POST", "/me/pin", "/me/pin", Form("pin=2468"), "303 303 403 303 303 403 403"),
     // Lots, dismantling, melts, shipments.
     ("GET", "/api/v1/lots", "/api/v1/lots", Nothing, "401 401 200 200 200 403 403"),
     ("POST", "/api/v1/lots", "/api/v1/lots", Json(r#"{"client_id":"matrix-{role}","material":"AL-MIX"}"#), "401 201 201 201 201 403 403"),
@@ -630,6 +631,7 @@ const FORMS: &[(&str, &str, &str)] = &[
     ("/stations/{code}/devices/{id}/revoke", "/stations/{spare_station}/devices/{device}/revoke", ""),
     ("/apprentices/{id}/skills", "/apprentices/{trainee}/skills", "station_kind=sorting&level=practising"),
     ("/apprentices/{id}/unlock-badge", "/apprentices/{trainee}/unlock-badge", ""),
+    ("/me/pin", "/me/pin", "pin=2468"),
     ("/lots/{code}/state", "/lots/{lot}/state", "action=close"),
     ("/certificates/{number}/revoke", "/certificates/{cert}/revoke", "reason=csrf"),
     ("/certificates", "/certificates", "collection={collection}"),

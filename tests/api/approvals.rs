@@ -332,3 +332,57 @@ async fn wrong_approval_pins_lock_the_supervisors_badge_like_a_sign_in() {
     let answer = flows.dismantle(approved_by(body, &badge, "2468")).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
 }
+
+#[tokio::test]
+async fn a_supervisor_sets_their_own_pin_from_the_dashboard_and_it_approves() {
+    let flows = Flows::new().await;
+    let home = |cookie: String| {
+        let app = &flows.shop.app;
+        async move {
+            app.get("/")
+                .cookie(&cookie)
+                .header("accept", "text/html")
+                .send()
+                .await
+                .text()
+        }
+    };
+    let page = home(flows.shop.supervisor.clone()).await;
+    assert!(page.contains("id=\"own-pin\""), "a PIN form for supervisors");
+    // Refused without the form's token, and a PIN is four digits.
+    let forged = flows
+        .shop
+        .app
+        .post("/me/pin")
+        .cookie(&flows.shop.supervisor)
+        .form(&[("csrf", "0123456789abcdef0123456789abcdef"), ("pin", "2468")])
+        .send()
+        .await;
+    assert!(forged.status.is_client_error(), "{}", forged.status);
+    let short = flows
+        .shop
+        .app
+        .post("/me/pin")
+        .cookie(&flows.shop.supervisor)
+        .form(&[("csrf", csrf_of(&page).as_str()), ("pin", "24")])
+        .send()
+        .await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", short.text());
+    assert!(events_of(&flows.shop.app, &flows.shop.supervisor, "supervisor.pin_set").await.is_empty());
+
+    let set = flows
+        .shop
+        .app
+        .post("/me/pin")
+        .cookie(&flows.shop.supervisor)
+        .form(&[("csrf", csrf_of(&page).as_str()), ("pin", "2468")])
+        .send()
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.text());
+    let event = &events_of(&flows.shop.app, &flows.shop.supervisor, "supervisor.pin_set").await[0];
+    let badge = event["payload"]["badge_code"].as_str().unwrap().to_string();
+    assert!(home(flows.shop.supervisor.clone()).await.contains(&badge), "the badge is shown");
+    let body = outside_tolerance(&flows).await;
+    let answer = flows.dismantle(approved_by(body, &badge, "2468")).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+}

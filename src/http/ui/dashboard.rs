@@ -3,12 +3,14 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
 
 use crate::domain::roles::Role;
 use crate::entities::event;
 use crate::http::AppState;
 use crate::http::auth::CurrentUser;
-use crate::http::ui::{Shell, render};
+use crate::http::extract::Form;
+use crate::http::ui::{PageContext, Shell, render};
 use crate::i18n::Lang;
 use crate::services::events::{self, EventFilter};
 
@@ -107,4 +109,27 @@ pub async fn page(
         sees_audit,
     };
     render(&page)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PinForm {
+    csrf: String,
+    pin: String,
+}
+
+/// A supervisor sets their own PIN, to approve steps at a station with their badge.
+pub async fn set_own_pin(
+    State(state): State<AppState>,
+    context: PageContext,
+    Form(form): Form<PinForm>,
+) -> Response {
+    if let Some(refused) = context.form_refusal(&state, &[Role::Supervisor], &form.csrf) {
+        return refused;
+    }
+    match crate::services::stations::set_own_pin(&state.db, &context.current.user, Some(&form.pin))
+        .await
+    {
+        Ok(_) => Redirect::to("/").into_response(),
+        Err(error) => context.app_error(&state, error),
+    }
 }
