@@ -119,8 +119,7 @@ impl AppError {
     pub fn approval_refused() -> AppError {
         AppError::Denied {
             code: "approval_refused",
-            detail: "not approved: the supervisor scans their own badge and types their PIN"
-                .into(),
+            detail: "not approved: the supervisor scans their own badge and types their PIN".into(),
         }
     }
 

@@ -384,8 +384,7 @@ impl Performing {
     ) -> AppResult<Weighing> {
         // The approval first: a refused one answers the same whatever else is wrong.
         let overridden =
-            crate::services::flows::resolve_override(&state.db, &self.0, override_request)
-                .await?;
+            crate::services::flows::resolve_override(&state.db, &self.0, override_request).await?;
         let performer = self.at(state, station).await?;
         let tolerance_bp = state
             .config

@@ -304,11 +304,13 @@ pub async fn sign_in(
             return Ok(Err(SignInRefusal::Locked));
         }
         if !users::password_matches(hash, pin.trim().to_string()).await {
-            return Ok(Err(if badge_locks::failed(conn, attempt, "wrong_pin").await? {
-                SignInRefusal::Locked
-            } else {
-                SignInRefusal::WrongPin
-            }));
+            return Ok(Err(
+                if badge_locks::failed(conn, attempt, "wrong_pin").await? {
+                    SignInRefusal::Locked
+                } else {
+                    SignInRefusal::WrongPin
+                },
+            ));
         }
         badge_locks::succeeded(conn, &badge).await?;
     }

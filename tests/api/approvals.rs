@@ -30,7 +30,12 @@ async fn set_pin(shop: &Workshop, pin: &str) {
     assert_eq!(set.status, StatusCode::NO_CONTENT, "{}", set.text());
 }
 
-async fn badge_with_pin(shop: &Workshop, station: &(String, String), pin: &str, id: &str) -> crate::helpers::TestResponse {
+async fn badge_with_pin(
+    shop: &Workshop,
+    station: &(String, String),
+    pin: &str,
+    id: &str,
+) -> crate::helpers::TestResponse {
     shop.app
         .post("/api/v1/scans")
         .cookie(&station.1)
@@ -62,7 +67,9 @@ async fn signed_in_at(shop: &Workshop, station: &(String, String)) -> Value {
 /// Locks the workshop apprentice's badge with five wrong PINs at `station`.
 async fn lock_badge(shop: &Workshop, station: &(String, String)) {
     for n in 1..=4 {
-        let wrong = badge_with_pin(shop, station, "0000", &format!("w{n}")).await.json();
+        let wrong = badge_with_pin(shop, station, "0000", &format!("w{n}"))
+            .await
+            .json();
         assert_eq!(wrong["result"], "wrong_pin", "attempt {n}: {wrong}");
     }
     badge_with_pin(shop, station, "0000", "w5")
@@ -81,7 +88,10 @@ async fn five_wrong_pins_lock_the_badge_and_then_even_the_right_pin_is_refused()
     let refused = badge_with_pin(&shop, &station, "4821", "right").await;
     let problem = refused.problem(StatusCode::LOCKED, "badge_locked");
     assert!(
-        problem["detail"].as_str().unwrap().contains("ask a supervisor"),
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("ask a supervisor"),
         "{problem}"
     );
     assert_eq!(signed_in_at(&shop, &station).await, Value::Null);
@@ -104,11 +114,19 @@ async fn five_wrong_pins_lock_the_badge_and_then_even_the_right_pin_is_refused()
     // Every failure is in the audit log: five wrong PINs and the right one refused.
     let failures = events_of(&shop.app, &shop.supervisor, "badge.pin_failed").await;
     assert_eq!(failures.len(), 6, "{failures:?}");
-    assert!(failures.iter().all(|e| e["subjects"][0] == shop.badge.as_str()));
+    assert!(
+        failures
+            .iter()
+            .all(|e| e["subjects"][0] == shop.badge.as_str())
+    );
     assert_eq!(failures[0]["payload"]["reason"], "locked");
     assert_eq!(failures[1]["payload"]["failures"], 5);
     assert!(failures[1]["payload"]["locked_until"].is_string());
-    assert!(events_of(&shop.app, &shop.supervisor, "station.sign_in").await.is_empty());
+    assert!(
+        events_of(&shop.app, &shop.supervisor, "station.sign_in")
+            .await
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -127,9 +145,17 @@ async fn a_supervisor_unlocks_a_locked_badge_from_the_apprentice_page() {
         .send()
         .await
         .text();
-    assert!(dashboard.contains("id=\"locked-badges\""), "the dashboard lists locks");
+    assert!(
+        dashboard.contains("id=\"locked-badges\""),
+        "the dashboard lists locks"
+    );
     assert!(dashboard.contains(&shop.badge));
-    let listed = shop.app.get("/api/v1/badge-locks").cookie(&shop.supervisor).send().await;
+    let listed = shop
+        .app
+        .get("/api/v1/badge-locks")
+        .cookie(&shop.supervisor)
+        .send()
+        .await;
     assert_eq!(listed.json()[0]["badge_code"], shop.badge.as_str());
     let page = shop
         .app
@@ -165,7 +191,11 @@ async fn a_supervisor_unlocks_a_locked_badge_from_the_apprentice_page() {
     badge_with_pin(&shop, &station, "4821", "still")
         .await
         .problem(StatusCode::LOCKED, "badge_locked");
-    assert!(events_of(&shop.app, &shop.supervisor, "badge.unlocked").await.is_empty());
+    assert!(
+        events_of(&shop.app, &shop.supervisor, "badge.unlocked")
+            .await
+            .is_empty()
+    );
 
     let unlocked = shop
         .app
@@ -174,11 +204,28 @@ async fn a_supervisor_unlocks_a_locked_badge_from_the_apprentice_page() {
         .form(&[("csrf", &csrf_of(&page))])
         .send()
         .await;
-    assert_eq!(unlocked.status, StatusCode::SEE_OTHER, "{}", unlocked.text());
-    assert_eq!(events_of(&shop.app, &shop.supervisor, "badge.unlocked").await.len(), 1);
-    let signed = badge_with_pin(&shop, &station, "4821", "after").await.json();
+    assert_eq!(
+        unlocked.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        unlocked.text()
+    );
+    assert_eq!(
+        events_of(&shop.app, &shop.supervisor, "badge.unlocked")
+            .await
+            .len(),
+        1
+    );
+    let signed = badge_with_pin(&shop, &station, "4821", "after")
+        .await
+        .json();
     assert_eq!(signed["result"], "signed_in", "{signed}");
-    let listed = shop.app.get("/api/v1/badge-locks").cookie(&shop.supervisor).send().await;
+    let listed = shop
+        .app
+        .get("/api/v1/badge-locks")
+        .cookie(&shop.supervisor)
+        .send()
+        .await;
     assert_eq!(listed.json(), json!([]));
 
     // The API unlock does the same.
@@ -193,7 +240,9 @@ async fn a_supervisor_unlocks_a_locked_badge_from_the_apprentice_page() {
         .send()
         .await;
     assert_eq!(by_api.status, StatusCode::NO_CONTENT, "{}", by_api.text());
-    let signed = badge_with_pin(&shop, &station, "4821", "after-api").await.json();
+    let signed = badge_with_pin(&shop, &station, "4821", "after-api")
+        .await
+        .json();
     assert_eq!(signed["result"], "signed_in", "{signed}");
 }
 
@@ -219,13 +268,20 @@ async fn a_supervisor_approves_at_the_kiosk_with_their_badge_and_pin() {
 
     // Refused: a wrong PIN, the apprentice's own badge and PIN; nothing written.
     set_pin(&flows.shop, "4821").await;
-    for (badge, pin) in [(badge.as_str(), "1357"), (flows.shop.badge.as_str(), "4821")] {
+    for (badge, pin) in [
+        (badge.as_str(), "1357"),
+        (flows.shop.badge.as_str(), "4821"),
+    ] {
         flows
             .dismantle(approved_by(body.clone(), badge, pin))
             .await
             .problem(StatusCode::FORBIDDEN, "approval_refused");
     }
-    assert_eq!(flows.counts().await, before, "a refused approval writes nothing");
+    assert_eq!(
+        flows.counts().await,
+        before,
+        "a refused approval writes nothing"
+    );
 
     let answer = flows.dismantle(approved_by(body, &badge, "2468")).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
@@ -234,7 +290,11 @@ async fn a_supervisor_approves_at_the_kiosk_with_their_badge_and_pin() {
     // The two failures are in the audit log, by the apprentice who asked, at the station.
     let failures = events_of(&flows.shop.app, &flows.shop.supervisor, "badge.pin_failed").await;
     assert_eq!(failures.len(), 2, "{failures:?}");
-    assert!(failures.iter().all(|e| e["payload"]["purpose"] == "approval"));
+    assert!(
+        failures
+            .iter()
+            .all(|e| e["payload"]["purpose"] == "approval")
+    );
     assert_eq!(failures[1]["subjects"][0], badge.as_str());
     assert_eq!(failures[1]["actor_id"], flows.shop.apprentice_id.as_str());
 }
@@ -252,12 +312,22 @@ async fn a_supervisors_password_at_the_kiosk_is_refused_and_never_checked() {
         let refused = flows.dismantle(with_password).await;
         answers.push(
             refused
-                .problem(StatusCode::UNPROCESSABLE_ENTITY, "override_password_removed")
+                .problem(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "override_password_removed",
+                )
                 .clone(),
         );
     }
-    assert_eq!(answers[0], answers[1], "the right password answers like a wrong one");
-    assert!(answers[0]["detail"].as_str().unwrap().contains("badge"), "{}", answers[0]);
+    assert_eq!(
+        answers[0], answers[1],
+        "the right password answers like a wrong one"
+    );
+    assert!(
+        answers[0]["detail"].as_str().unwrap().contains("badge"),
+        "{}",
+        answers[0]
+    );
     assert_eq!(flows.counts().await, before, "nothing written");
 }
 
@@ -274,19 +344,37 @@ async fn a_failed_approval_answers_the_same_whatever_else_is_wrong() {
     flows.shop.sign_in(&sorting).await;
     let before = flows.counts().await;
     let mut answers = Vec::new();
-    for (body, badge) in [(&good, badge.as_str()), (&broken, badge.as_str()), (&good, unknown_badge)] {
-        let refused = flows.dismantle(approved_by(body.clone(), badge, "1357")).await;
-        answers.push(refused.problem(StatusCode::FORBIDDEN, "approval_refused").clone());
+    for (body, badge) in [
+        (&good, badge.as_str()),
+        (&broken, badge.as_str()),
+        (&good, unknown_badge),
+    ] {
+        let refused = flows
+            .dismantle(approved_by(body.clone(), badge, "1357"))
+            .await;
+        answers.push(
+            refused
+                .problem(StatusCode::FORBIDDEN, "approval_refused")
+                .clone(),
+        );
     }
     // A reweighing of a lot that does not exist, at another station: the same answer.
     let reweigh = flows
         .post(
             &sorting,
             "/api/v1/lots/LT-0000000/reweighings",
-            approved_by(json!({ "client_id": "rw", "reading_kg": "3" }), &badge, "1357"),
+            approved_by(
+                json!({ "client_id": "rw", "reading_kg": "3" }),
+                &badge,
+                "1357",
+            ),
         )
         .await;
-    answers.push(reweigh.problem(StatusCode::FORBIDDEN, "approval_refused").clone());
+    answers.push(
+        reweigh
+            .problem(StatusCode::FORBIDDEN, "approval_refused")
+            .clone(),
+    );
     assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
     assert_eq!(flows.counts().await, before, "nothing written");
 }
@@ -315,7 +403,13 @@ async fn wrong_approval_pins_lock_the_supervisors_badge_like_a_sign_in() {
     assert_eq!(flows.counts().await, before);
     let failures = events_of(&flows.shop.app, &flows.shop.supervisor, "badge.pin_failed").await;
     assert_eq!(failures.len(), 6, "{failures:?}");
-    let listed = flows.shop.app.get("/api/v1/badge-locks").cookie(&flows.shop.supervisor).send().await;
+    let listed = flows
+        .shop
+        .app
+        .get("/api/v1/badge-locks")
+        .cookie(&flows.shop.supervisor)
+        .send()
+        .await;
     assert_eq!(listed.json()[0]["badge_code"], badge.as_str());
 
     // Another supervisor unlocks it; the right PIN approves again.
@@ -324,11 +418,19 @@ async fn wrong_approval_pins_lock_the_supervisors_badge_like_a_sign_in() {
     let unlocked = flows
         .shop
         .app
-        .request(axum::http::Method::DELETE, &format!("/api/v1/apprentices/{samira}/badge-lock"))
+        .request(
+            axum::http::Method::DELETE,
+            &format!("/api/v1/apprentices/{samira}/badge-lock"),
+        )
         .cookie(&other)
         .send()
         .await;
-    assert_eq!(unlocked.status, StatusCode::NO_CONTENT, "{}", unlocked.text());
+    assert_eq!(
+        unlocked.status,
+        StatusCode::NO_CONTENT,
+        "{}",
+        unlocked.text()
+    );
     let answer = flows.dismantle(approved_by(body, &badge, "2468")).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
 }
@@ -348,14 +450,20 @@ async fn a_supervisor_sets_their_own_pin_from_the_dashboard_and_it_approves() {
         }
     };
     let page = home(flows.shop.supervisor.clone()).await;
-    assert!(page.contains("id=\"own-pin\""), "a PIN form for supervisors");
+    assert!(
+        page.contains("id=\"own-pin\""),
+        "a PIN form for supervisors"
+    );
     // Refused without the form's token, and a PIN is four digits.
     let forged = flows
         .shop
         .app
         .post("/me/pin")
         .cookie(&flows.shop.supervisor)
-        .form(&[("csrf", "0123456789abcdef0123456789abcdef"), ("pin", "2468")])
+        .form(&[
+            ("csrf", "0123456789abcdef0123456789abcdef"),
+            ("pin", "2468"),
+        ])
         .send()
         .await;
     assert!(forged.status.is_client_error(), "{}", forged.status);
@@ -367,8 +475,21 @@ async fn a_supervisor_sets_their_own_pin_from_the_dashboard_and_it_approves() {
         .form(&[("csrf", csrf_of(&page).as_str()), ("pin", "24")])
         .send()
         .await;
-    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", short.text());
-    assert!(events_of(&flows.shop.app, &flows.shop.supervisor, "supervisor.pin_set").await.is_empty());
+    assert_eq!(
+        short.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        short.text()
+    );
+    assert!(
+        events_of(
+            &flows.shop.app,
+            &flows.shop.supervisor,
+            "supervisor.pin_set"
+        )
+        .await
+        .is_empty()
+    );
 
     let set = flows
         .shop
@@ -379,9 +500,17 @@ async fn a_supervisor_sets_their_own_pin_from_the_dashboard_and_it_approves() {
         .send()
         .await;
     assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.text());
-    let event = &events_of(&flows.shop.app, &flows.shop.supervisor, "supervisor.pin_set").await[0];
+    let event = &events_of(
+        &flows.shop.app,
+        &flows.shop.supervisor,
+        "supervisor.pin_set",
+    )
+    .await[0];
     let badge = event["payload"]["badge_code"].as_str().unwrap().to_string();
-    assert!(home(flows.shop.supervisor.clone()).await.contains(&badge), "the badge is shown");
+    assert!(
+        home(flows.shop.supervisor.clone()).await.contains(&badge),
+        "the badge is shown"
+    );
     let body = outside_tolerance(&flows).await;
     let answer = flows.dismantle(approved_by(body, &badge, "2468")).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());

@@ -290,7 +290,8 @@ async fn fractions_outside_the_tolerance_are_refused_unless_a_supervisor_overrid
         .await
         .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
     let mut wrong = body.clone();
-    wrong["override"] = json!({ "reason": "scale broken", "badge": flows.shop.badge, "pin": "1234" });
+    wrong["override"] =
+        json!({ "reason": "scale broken", "badge": flows.shop.badge, "pin": "1234" });
     flows
         .dismantle(wrong)
         .await
