@@ -51,6 +51,13 @@ pub enum AppError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// Refused for a reason a client can act on, with a code of its own (a supervisor's
+    /// approval not given): 403.
+    #[error("{detail}")]
+    Denied { code: &'static str, detail: String },
+    /// Locked for a while (a badge after too many wrong PINs): 423.
+    #[error("{detail}")]
+    Locked { code: &'static str, detail: String },
     #[error("{detail}")]
     UnsupportedMediaType { detail: String },
     #[error("request body too large")]
@@ -96,6 +103,26 @@ impl AppError {
         }
     }
 
+    /// A badge locked after too many wrong PINs. It says nothing of the PIN just typed: while
+    /// locked the right one is refused the same way.
+    pub fn badge_locked() -> AppError {
+        AppError::Locked {
+            code: "badge_locked",
+            detail: "this badge is locked after too many wrong PINs: ask a supervisor to unlock it"
+                .into(),
+        }
+    }
+
+    /// A supervisor's approval (badge and PIN) not accepted. One answer whatever was wrong
+    /// with it (unknown badge, not a supervisor's, wrong PIN) and whatever else the request
+    /// holds, so a refusal teaches nothing.
+    pub fn approval_refused() -> AppError {
+        AppError::Denied {
+            code: "approval_refused",
+            detail: "not approved: the supervisor scans their own badge and types their PIN".into(),
+        }
+    }
+
     /// A validation error on one field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> AppError {
         let error = FieldError::new(field, message);
@@ -132,6 +159,8 @@ impl AppError {
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict { .. } | AppError::Refused { .. } => StatusCode::CONFLICT,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Locked { .. } => StatusCode::LOCKED,
+            AppError::Denied { .. } => StatusCode::FORBIDDEN,
             AppError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -150,6 +179,7 @@ impl AppError {
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Conflict { code, .. } | AppError::Refused { code, .. } => code,
             AppError::Unprocessable { code, .. } => code,
+            AppError::Locked { code, .. } | AppError::Denied { code, .. } => code,
             AppError::UnsupportedMediaType { .. } => "unsupported_media_type",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::TooManyRequests { .. } => "too_many_requests",

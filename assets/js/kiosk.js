@@ -171,6 +171,8 @@
 
   function handleScan(entry, status, data) {
     if (status !== 200 || !data) {
+      // A locked badge: no PIN pad, the words say to ask a supervisor.
+      if (data && data.code === "badge_locked") hidePin();
       var detail = sayProblem(data, status);
       show(false, detail);
       addToFeed(false, entry.body.raw + " — " + detail);
@@ -606,36 +608,47 @@
   // ---- a supervisor's override --------------------------------------------------------------------
 
   // The form a supervisor fills at the device when the weights are outside the tolerance:
-  // their own name and password, and why. Sent at once, never kept in the queue (it holds a
-  // password), with the step's own client id, so a retry still finds the first answer.
+  // they scan their own badge, type their PIN, and say why (never a password at a shared
+  // kiosk). Sent at once, never kept in the queue (it holds a PIN), with the step's own
+  // client id, so a retry still finds the first answer.
   function overrideForm(container, detail, onApprove, onCancel) {
     container.innerHTML = "";
     container.appendChild(el("h3", null, "✔ " + t["kiosk.supervisor_approves"]));
     if (detail) container.appendChild(el("p", "detail", detail));
     container.appendChild(el("p", "muted", t["kiosk.supervisor_hint"]));
-    var login = field(t["kiosk.supervisor_login"], "override_login", "");
-    var password = field(t["kiosk.supervisor_password"], "override_password", "");
-    password.input.type = "password";
-    password.input.autocomplete = "off";
+    var badge = field(t["kiosk.supervisor_badge"], "override_badge", "");
+    var pin = field(t["kiosk.supervisor_pin"], "override_pin", "");
+    pin.input.type = "password";
+    pin.input.inputMode = "numeric";
+    pin.input.maxLength = 4;
     var reason = field(t["kiosk.reason"], "override_reason", "");
+    // A USB scanner types the badge and Enter: the PIN comes next.
+    badge.input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        pin.input.focus();
+      }
+    });
     var fields = el("div", "override-fields");
-    [login, password, reason].forEach(function (f) { fields.appendChild(f.label); });
+    [badge, pin, reason].forEach(function (f) { fields.appendChild(f.label); });
     reason.label.className = "wide";
     container.appendChild(fields);
     var row = el("div", "override-buttons");
     row.appendChild(button("✔ " + t["kiosk.approve"], function () {
-      if (!login.input.value.trim() || !password.input.value || !reason.input.value.trim()) {
+      if (!badge.input.value.trim() || !pin.input.value.trim() || !reason.input.value.trim()) {
         show(false, t["kiosk.supervisor_hint"]);
         return;
       }
-      onApprove({ reason: reason.input.value.trim(), login: login.input.value.trim(), password: password.input.value });
+      onApprove({ reason: reason.input.value.trim(), badge: badge.input.value.trim(), pin: pin.input.value.trim() });
+      // The PIN is not left on the screen, whatever the answer.
+      pin.input.value = "";
     }, "approve"));
     var cancel = button("✕ " + t["kiosk.cancel"], onCancel, "cancel");
     cancel.className = "big cancel";
     row.appendChild(cancel);
     container.appendChild(row);
     container.hidden = false;
-    login.input.focus({ preventScroll: true });
+    badge.input.focus({ preventScroll: true });
     row.scrollIntoView({ block: "nearest" });
   }
 
@@ -945,7 +958,7 @@
     dm.fractions.forEach(function (f) { delete f.error; });
     dm.problem = null;
     if (override) {
-      // Straight to the server: a password never waits in the queue.
+      // Straight to the server: a PIN never waits in the queue.
       sendNow("dismantle", "/api/v1/dismantlings", dismantleBody(override));
       return;
     }

@@ -12,6 +12,7 @@ mod m20261129_000007_audit_chain;
 mod m20261202_000008_flow_days;
 mod m20261207_000009_certificate_public_facts;
 mod m20261207_000010_throttles;
+mod m20261207_000011_badge_locks;
 
 pub mod audit_chain;
 pub mod flow_days;
@@ -92,6 +93,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_flow_days::Migration),
             Box::new(m20261207_000009_certificate_public_facts::Migration),
             Box::new(m20261207_000010_throttles::Migration),
+            Box::new(m20261207_000011_badge_locks::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod attribution;
 pub mod audit;
+pub mod badge_lock;
 pub mod certificate;
 pub mod codes;
 pub mod intake;

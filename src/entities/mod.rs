@@ -2,6 +2,7 @@
 
 pub mod api_token;
 pub mod audit_chain_head;
+pub mod badge_lock;
 pub mod certificate;
 pub mod certificate_collection;
 pub mod certificate_public_facts;

@@ -437,10 +437,10 @@ impl Performing {
         override_request: Option<&crate::services::flows::OverrideRequest>,
         default_kind: &str,
     ) -> AppResult<Weighing> {
-        let performer = self.at(state, station).await?;
+        // The approval first: a refused one answers the same whatever else is wrong.
         let overridden =
-            crate::services::flows::resolve_override(&state.db, &performer, override_request)
-                .await?;
+            crate::services::flows::resolve_override(&state.db, &self.0, override_request).await?;
+        let performer = self.at(state, station).await?;
         let tolerance_bp = state
             .config
             .tolerance_for(performer.station_kind_or(default_kind));

@@ -110,16 +110,28 @@ pub struct Override {
 }
 
 /// A supervisor's override as sent: the reason, and, from a station device, the supervisor's
-/// own login and password (an apprentice's session cannot override).
+/// badge and PIN (an apprentice's session cannot override). A supervisor's password is never
+/// typed at a station: `login` and `password` are refused.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OverrideRequest {
     pub reason: String,
+    /// The supervisor's own badge code (`AP-…`), scanned at the device.
+    pub badge: Option<String>,
+    /// The supervisor's 4-digit PIN.
+    pub pin: Option<String>,
+    /// No longer accepted (answered 422 `override_password_removed`): use `badge` and `pin`.
+    #[schema(deprecated)]
     pub login: Option<String>,
+    /// No longer accepted (answered 422 `override_password_removed`): use `badge` and `pin`.
+    #[schema(deprecated)]
     pub password: Option<String>,
 }
 
-/// The supervisor overriding: the performer themself, or whoever `login` names.
+/// The supervisor overriding: the performer themself, or whoever's badge and PIN are given.
+/// The approval is judged before anything else in the request, and a failed one always
+/// answers the same (403 `approval_refused`, or 423 `badge_locked`), counted against the badge
+/// like a station sign-in (`services::badge_locks`) and recorded in the audit log.
 pub async fn resolve_override(
     db: &sea_orm::DatabaseConnection,
     performer: &Performer,
@@ -128,6 +140,36 @@ pub async fn resolve_override(
     let Some(request) = request else {
         return Ok(None);
     };
+    if request.login.is_some() || request.password.is_some() {
+        return Err(AppError::Unprocessable {
+            code: "override_password_removed",
+            detail: "a supervisor's password is no longer typed at a station: the supervisor \
+                     scans their own badge and types their PIN (`override.badge`, `override.pin`)"
+                .into(),
+            errors: vec![FieldError::new(
+                "override/password",
+                "send the supervisor's badge and PIN instead",
+            )],
+        });
+    }
+    let by = match (&request.badge, &request.pin) {
+        (None, None) if performer.may_override() => performer.user.clone(),
+        (None, None) => {
+            return Err(AppError::invalid(
+                "override",
+                "only a supervisor can override: they scan their badge and type their PIN",
+            ));
+        }
+        (badge, pin) => {
+            approving_supervisor(
+                db,
+                performer,
+                badge.as_deref().unwrap_or_default(),
+                pin.as_deref().unwrap_or_default(),
+            )
+            .await?
+        }
+    };
     let reason = request.reason.trim();
     if reason.is_empty() || reason.len() > 500 {
         return Err(AppError::invalid(
@@ -135,37 +177,75 @@ pub async fn resolve_override(
             "say why the weighing is accepted (up to 500 characters)",
         ));
     }
-    let by = match (&request.login, &request.password) {
-        (Some(login), Some(password)) => {
-            match crate::services::users::authenticate(db, login, password).await? {
-                Ok(user)
-                    if matches!(
-                        crate::services::users::role_of(&user),
-                        Role::Supervisor | Role::Admin
-                    ) =>
-                {
-                    user
-                }
-                _ => {
-                    return Err(AppError::invalid(
-                        "override/login",
-                        "only a supervisor can override, with their own name and password",
-                    ));
-                }
-            }
-        }
-        _ if performer.may_override() => performer.user.clone(),
-        _ => {
-            return Err(AppError::invalid(
-                "override",
-                "only a supervisor can override: they give their name and password",
-            ));
-        }
-    };
     Ok(Some(Override {
         by,
         reason: reason.to_string(),
     }))
+}
+
+/// The supervisor whose badge and PIN these are, or one refusal whatever was wrong.
+async fn approving_supervisor(
+    db: &sea_orm::DatabaseConnection,
+    performer: &Performer,
+    badge: &str,
+    pin: &str,
+) -> AppResult<user::Model> {
+    use crate::services::{badge_locks, users};
+    let Some(badge) = Code::from_scan(badge)
+        .ok()
+        .filter(|code| code.kind() == CodeKind::Apprentice)
+        .map(|code| code.to_string())
+    else {
+        return Err(AppError::approval_refused());
+    };
+    let attempt = badge_locks::Attempt {
+        badge: &badge,
+        purpose: badge_locks::Purpose::Approval,
+        station_id: performer.station_id(),
+        actor_id: Some(performer.user.id),
+    };
+    // One write transaction: racing guesses take turns at the count.
+    let txn = crate::db::begin_write(db).await?;
+    if badge_locks::is_locked(&txn, &badge).await? {
+        badge_locks::failed(&txn, attempt, "locked").await?;
+        txn.commit().await?;
+        return Err(AppError::badge_locked());
+    }
+    let supervisor = user::Entity::find()
+        .filter(user::Column::BadgeCode.eq(&badge))
+        .filter(user::Column::Active.eq(true))
+        .one(&txn)
+        .await?
+        .filter(|u| matches!(users::role_of(u), Role::Supervisor | Role::Admin));
+    let pin = pin.trim().to_string();
+    let failure = match supervisor.as_ref().and_then(|s| s.pin_hash.clone()) {
+        Some(hash) => (!users::password_matches(hash, pin).await).then_some("wrong_pin"),
+        None => {
+            // The same time as a real check: the answer's delay does not tell badges apart.
+            let _ = users::hash_password(pin).await;
+            Some(if supervisor.is_some() {
+                "no_pin"
+            } else {
+                "not_a_supervisor"
+            })
+        }
+    };
+    match (failure, supervisor) {
+        (None, Some(supervisor)) => {
+            badge_locks::succeeded(&txn, &badge).await?;
+            txn.commit().await?;
+            Ok(supervisor)
+        }
+        (failure, _) => {
+            let locked = badge_locks::failed(&txn, attempt, failure.unwrap_or("wrong_pin")).await?;
+            txn.commit().await?;
+            Err(if locked {
+                AppError::badge_locked()
+            } else {
+                AppError::approval_refused()
+            })
+        }
+    }
 }
 
 /// A mass as sent: a JSON number, or text as typed or sent by a scale (`1,5`, `1,5 kg`).

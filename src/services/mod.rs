@@ -3,6 +3,7 @@
 pub mod actions;
 pub mod audit;
 pub mod backups;
+pub mod badge_locks;
 pub mod catalogue;
 pub mod certificates;
 pub mod collections;

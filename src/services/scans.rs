@@ -44,6 +44,8 @@ pub enum ScanResult {
     /// The badge's apprentice has a PIN: scan again with it.
     PinRequired,
     WrongPin,
+    /// Too many wrong PINs: the badge is locked (answered as a 423 problem, `badge_locked`).
+    BadgeLocked,
     /// A valid code that nothing here carries.
     Unknown,
     /// Not a greenchip code (nor a linked barcode).
@@ -182,6 +184,10 @@ pub async fn scan(
         }
         other => other,
     }?;
+    // Logged (with the failure it counted), then answered as a problem, replays too.
+    if answer.result == ScanResult::BadgeLocked {
+        return Err(AppError::badge_locked());
+    }
     Ok(Scanned {
         answer,
         changed_session,
@@ -287,6 +293,10 @@ async fn resolve(
                 Err(SignInRefusal::WrongPin) => {
                     answer(ScanResult::WrongPin, "wrong PIN: try again")
                 }
+                Err(SignInRefusal::Locked) => answer(
+                    ScanResult::BadgeLocked,
+                    AppError::badge_locked().to_string(),
+                ),
             };
             reply.kind = Some("apprentice".into());
             reply.code = Some(text.clone());

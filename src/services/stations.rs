@@ -17,7 +17,7 @@ use crate::domain::roles::Role;
 use crate::entities::{station, station_device, user};
 use crate::error::{AppError, AppResult};
 use crate::services::events::{self, NewEvent};
-use crate::services::{secrets, users};
+use crate::services::{badge_locks, secrets, users};
 
 /// Station session tokens start with this.
 pub const DEVICE_TOKEN_PREFIX: &str = "gcs_";
@@ -263,6 +263,8 @@ pub enum SignInRefusal {
     UnknownBadge,
     PinRequired,
     WrongPin,
+    /// Too many wrong PINs: refused whatever the PIN (`services::badge_locks`).
+    Locked,
 }
 
 /// Signs the badge's apprentice in at the device (replacing whoever was). A badge whose
@@ -275,6 +277,7 @@ pub async fn sign_in(
 ) -> AppResult<Result<user::Model, SignInRefusal>> {
     let Some(apprentice) = user::Entity::find()
         .filter(user::Column::BadgeCode.eq(badge.to_string()))
+        .filter(user::Column::Role.eq(Role::Apprentice.as_str()))
         .filter(user::Column::Active.eq(true))
         .one(conn)
         .await?
@@ -282,12 +285,34 @@ pub async fn sign_in(
         return Ok(Err(SignInRefusal::UnknownBadge));
     };
     if let Some(hash) = apprentice.pin_hash.clone() {
+        let badge = badge.to_string();
+        let attempt = badge_locks::Attempt {
+            badge: &badge,
+            purpose: badge_locks::Purpose::SignIn,
+            station_id: Some(device.station_id),
+            actor_id: None,
+        };
         let Some(pin) = pin else {
+            if badge_locks::is_locked(conn, &badge).await? {
+                return Ok(Err(SignInRefusal::Locked));
+            }
             return Ok(Err(SignInRefusal::PinRequired));
         };
-        if !users::password_matches(hash, pin.trim().to_string()).await {
-            return Ok(Err(SignInRefusal::WrongPin));
+        // While locked no PIN is checked: the right one is refused like a wrong one.
+        if badge_locks::is_locked(conn, &badge).await? {
+            badge_locks::failed(conn, attempt, "locked").await?;
+            return Ok(Err(SignInRefusal::Locked));
         }
+        if !users::password_matches(hash, pin.trim().to_string()).await {
+            return Ok(Err(
+                if badge_locks::failed(conn, attempt, "wrong_pin").await? {
+                    SignInRefusal::Locked
+                } else {
+                    SignInRefusal::WrongPin
+                },
+            ));
+        }
+        badge_locks::succeeded(conn, &badge).await?;
     }
     let now = crate::clock::now();
     let mut changed: station_device::ActiveModel = device.clone().into();
@@ -345,6 +370,17 @@ pub async fn touch(conn: &impl ConnectionTrait, device: &station_device::Model) 
     Ok(())
 }
 
+/// A PIN as typed, hashed (`None` clears it).
+async fn pin_hash(pin: Option<&str>) -> AppResult<Option<String>> {
+    match pin.map(str::trim) {
+        Some(pin) if pin.len() == 4 && pin.chars().all(|c| c.is_ascii_digit()) => {
+            Ok(Some(users::hash_password(pin.to_string()).await?))
+        }
+        Some(_) => Err(AppError::invalid("pin", "a PIN is exactly 4 digits")),
+        None => Ok(None),
+    }
+}
+
 /// Sets (or clears, with `None`) an apprentice's 4-digit PIN.
 pub async fn set_pin(
     db: &DatabaseConnection,
@@ -352,13 +388,7 @@ pub async fn set_pin(
     pin: Option<&str>,
     supervisor_id: Uuid,
 ) -> AppResult<()> {
-    let hash = match pin.map(str::trim) {
-        Some(pin) if pin.len() == 4 && pin.chars().all(|c| c.is_ascii_digit()) => {
-            Some(users::hash_password(pin.to_string()).await?)
-        }
-        Some(_) => return Err(AppError::invalid("pin", "a PIN is exactly 4 digits")),
-        None => None,
-    };
+    let hash = pin_hash(pin).await?;
     let txn = begin_write(db).await?;
     let apprentice = user::Entity::find_by_id(apprentice_id)
         .one(&txn)
@@ -377,4 +407,41 @@ pub async fn set_pin(
     events::record(&txn, NewEvent::new(kind, Some(supervisor_id)).subject(name)).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// A supervisor sets (or clears) their own PIN, with which they approve a step at a station
+/// (`flows::resolve_override`); an account without a badge gets one. Answers the badge code.
+pub async fn set_own_pin(
+    db: &DatabaseConnection,
+    supervisor: &user::Model,
+    pin: Option<&str>,
+) -> AppResult<String> {
+    let hash = pin_hash(pin).await?;
+    let txn = begin_write(db).await?;
+    let found = user::Entity::find_by_id(supervisor.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no user {}", supervisor.id)))?;
+    let badge = found
+        .badge_code
+        .clone()
+        .unwrap_or_else(|| Code::random(CodeKind::Apprentice).to_string());
+    let mut changed: user::ActiveModel = found.into();
+    changed.badge_code = Set(Some(badge.clone()));
+    changed.pin_hash = Set(hash.clone());
+    changed.update(&txn).await?;
+    let kind = if hash.is_some() {
+        "supervisor.pin_set"
+    } else {
+        "supervisor.pin_cleared"
+    };
+    events::record(
+        &txn,
+        NewEvent::new(kind, Some(supervisor.id))
+            .subject(supervisor.name.clone())
+            .payload(json!({ "badge_code": badge })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(badge)
 }

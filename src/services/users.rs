@@ -118,7 +118,8 @@ pub async fn password_matches(hash: String, password: String) -> bool {
     .unwrap_or(false)
 }
 
-/// Creates an account in one transaction with its audit event. Apprentices get a badge code.
+/// Creates an account in one transaction with its audit event. Apprentices and supervisors
+/// get a badge code.
 pub async fn create(
     db: &DatabaseConnection,
     new: NewUser,
@@ -133,8 +134,12 @@ pub async fn create(
         .unwrap_or_default();
     let password_hash = hash_password(password).await?;
     let name = new.name.trim().to_string();
-    let badge_code =
-        (new.role == Role::Apprentice).then(|| Code::random(CodeKind::Apprentice).to_string());
+    // Apprentices sign in at stations with their badge; supervisors approve steps there with
+    // theirs (and a PIN they set themselves).
+    let badge_code = new
+        .role
+        .is_any_of(&[Role::Apprentice, Role::Supervisor])
+        .then(|| Code::random(CodeKind::Apprentice).to_string());
 
     let txn = begin_write(db).await?;
     if let Some(partner_id) = new.partner_id {

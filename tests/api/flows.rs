@@ -8,19 +8,19 @@ use greenchip::services::ledger::check;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestResponse, Workshop};
+use crate::helpers::{TestResponse, Workshop};
 
 type Station = (String, String);
 
 /// A workshop with a triage and a dismantling station, the apprentice signed in at both.
-struct Flows {
-    shop: Workshop,
-    triage: Station,
-    dismantling: Station,
+pub(crate) struct Flows {
+    pub(crate) shop: Workshop,
+    pub(crate) triage: Station,
+    pub(crate) dismantling: Station,
 }
 
 impl Flows {
-    async fn new() -> Flows {
+    pub(crate) async fn new() -> Flows {
         let shop = Workshop::new().await;
         let triage = shop.station("triage").await;
         let dismantling = shop.station("dismantling").await;
@@ -34,7 +34,7 @@ impl Flows {
     }
 
     /// An item of a kind that bears no data, triaged and being dismantled.
-    async fn being_dismantled(&self, kind: &str, mass_g: i64) -> String {
+    pub(crate) async fn being_dismantled(&self, kind: &str, mass_g: i64) -> String {
         let code = self.shop.item(kind, mass_g).await;
         let triaged = self
             .shop
@@ -49,7 +49,7 @@ impl Flows {
         code
     }
 
-    async fn post(&self, station: &Station, path: &str, body: Value) -> TestResponse {
+    pub(crate) async fn post(&self, station: &Station, path: &str, body: Value) -> TestResponse {
         self.shop
             .app
             .post(path)
@@ -59,12 +59,12 @@ impl Flows {
             .await
     }
 
-    async fn dismantle(&self, body: Value) -> TestResponse {
+    pub(crate) async fn dismantle(&self, body: Value) -> TestResponse {
         self.post(&self.dismantling, "/api/v1/dismantlings", body)
             .await
     }
 
-    async fn get(&self, path: &str) -> Value {
+    pub(crate) async fn get(&self, path: &str) -> Value {
         let response = self
             .shop
             .app
@@ -76,27 +76,27 @@ impl Flows {
         response.json()
     }
 
-    async fn balance(&self, reference: &str) -> i64 {
+    pub(crate) async fn balance(&self, reference: &str) -> i64 {
         self.get(&format!("/api/v1/holders/{reference}")).await["balance_g"]
             .as_i64()
             .unwrap()
     }
 
-    async fn lot_state(&self, code: &str) -> String {
+    pub(crate) async fn lot_state(&self, code: &str) -> String {
         self.get(&format!("/api/v1/lots/{code}")).await["state"]
             .as_str()
             .unwrap()
             .to_string()
     }
 
-    async fn item_state(&self, code: &str) -> String {
+    pub(crate) async fn item_state(&self, code: &str) -> String {
         self.get(&format!("/api/v1/items/{code}")).await["state"]
             .as_str()
             .unwrap()
             .to_string()
     }
 
-    async fn counts(&self) -> (u64, u64) {
+    pub(crate) async fn counts(&self) -> (u64, u64) {
         let db = &self.shop.app.db;
         (
             operation::Entity::find().count(db).await.unwrap(),
@@ -104,13 +104,13 @@ impl Flows {
         )
     }
 
-    async fn assert_ledger_clean(&self) {
+    pub(crate) async fn assert_ledger_clean(&self) {
         let report = check::check(&self.shop.app.db).await.unwrap();
         assert!(report.is_clean(), "{report:?}");
     }
 
     /// Dismantles a cable bundle into one new lot of `CU-CABLE`; answers the lot's code.
-    async fn cable_lot(&self, mass_g: i64) -> String {
+    pub(crate) async fn cable_lot(&self, mass_g: i64) -> String {
         let item = self.being_dismantled("cables", mass_g).await;
         let answer = self
             .dismantle(json!({ "client_id": format!("cable-{item}"), "item": item, "fractions": [{ "material": "CU-CABLE", "mass_g": mass_g }] }))
@@ -282,7 +282,7 @@ async fn fractions_outside_the_tolerance_are_refused_unless_a_supervisor_overrid
     assert_eq!(flows.counts().await, before, "a refusal writes nothing");
     assert_eq!(flows.item_state(&pc).await, "dismantling");
 
-    // An apprentice cannot override alone, nor with an apprentice's password.
+    // An apprentice cannot override alone, nor with an apprentice's badge and PIN.
     let mut alone = body.clone();
     alone["override"] = json!({ "reason": "scale broken" });
     flows
@@ -291,17 +291,18 @@ async fn fractions_outside_the_tolerance_are_refused_unless_a_supervisor_overrid
         .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
     let mut wrong = body.clone();
     wrong["override"] =
-        json!({ "reason": "scale broken", "login": "youssef", "password": PASSWORD });
+        json!({ "reason": "scale broken", "badge": flows.shop.badge, "pin": "1234" });
     flows
         .dismantle(wrong)
         .await
-        .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+        .problem(StatusCode::FORBIDDEN, "approval_refused");
     assert_eq!(flows.counts().await, before);
 
-    // The supervisor comes to the station and accepts it with a reason.
+    // The supervisor comes to the station, scans their badge, types their PIN and says why.
+    let badge = flows.shop.supervisor_pin("2468").await;
     let mut approved = body;
     approved["override"] =
-        json!({ "reason": "dust from the fan filter", "login": "samira", "password": PASSWORD });
+        json!({ "reason": "dust from the fan filter", "badge": badge, "pin": "2468" });
     let answer = flows.dismantle(approved).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
     let answer = answer.json();

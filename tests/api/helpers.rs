@@ -440,6 +440,19 @@ impl Workshop {
         assert_eq!(signed["result"], "signed_in", "{signed}");
     }
 
+    /// The supervisor sets their own PIN (to approve at a station); answers their badge code.
+    pub async fn supervisor_pin(&self, pin: &str) -> String {
+        let set = self
+            .app
+            .request(Method::PUT, "/api/v1/me/pin")
+            .cookie(&self.supervisor)
+            .json(&json!({ "pin": pin }))
+            .send()
+            .await;
+        assert_eq!(set.status, StatusCode::OK, "{}", set.text());
+        set.json()["badge_code"].as_str().unwrap().to_string()
+    }
+
     pub async fn act(&self, station: &(String, String), body: Value) -> TestResponse {
         self.app
             .post("/api/v1/station/actions")

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access;
+mod approvals;
 mod audit;
 mod auth;
 mod backups;

@@ -9,7 +9,7 @@
 // step waits in the queue, then goes once), and the API shows the item dismantled and the
 // bins holding exactly the typed masses.
 // A second item weighed outside the tolerance is refused in red, and goes through once a
-// supervisor approves at the device.
+// supervisor approves at the device with their badge and PIN (a wrong PIN first is refused).
 // Smelting (in Arabic, right to left): a new melt, two copper lots charged by scanning them,
 // one ingot and the dross weighed, poured and finished; the ingot's print-labels link appears
 // and its PDF answers.
@@ -22,6 +22,9 @@ import { chromiumPath, password, workshop } from "./harness.mjs";
 
 const { dir, greenchip, check, startServer, run } = workshop("greenchip-flows-");
 const screenshots = process.env.SCREENSHOT_DIR || dir;
+
+// The supervisor's badge, set in main once they chose their PIN.
+let supervisorBadge = null;
 
 async function api(base, cookie, method, path, body) {
   const response = await fetch(base + path, {
@@ -191,12 +194,23 @@ async function dismantling(browser, base, supervisor, stations, badge) {
   await page.waitForSelector("#dm-override:not([hidden])");
   check("the refusal shows in red", (await page.getAttribute("#feedback", "class")).includes("err")
     && (await page.textContent("#feedback")).includes("poids ne concordent pas"), await page.textContent("#feedback"));
-  check("the supervisor's form takes the focus", (await page.evaluate(() => document.activeElement.name)) === "override_login");
+  check("the supervisor's form takes the focus", (await page.evaluate(() => document.activeElement.name)) === "override_badge");
   check("the supervisor's form is on the screen", await onFirstScreen(page, "#dm-override button.approve", true)
-    && await onFirstScreen(page, "#dm-override input[name=override_login]", true));
+    && await onFirstScreen(page, "#dm-override input[name=override_badge]", true));
   await page.screenshot({ path: join(screenshots, "kiosk-override.png") });
-  await page.fill("#dm-override input[name=override_login]", "samira");
-  await page.fill("#dm-override input[name=override_password]", password);
+  check("no password is asked at the kiosk", (await page.$$("#dm-override input[name=override_password]")).length === 0);
+  // The supervisor scans their own badge (a scanner types it and Enter), then types the PIN.
+  await page.keyboard.type(supervisorBadge);
+  await page.keyboard.press("Enter");
+  check("after the badge the PIN field has the focus", (await page.evaluate(() => document.activeElement.name)) === "override_pin");
+  await page.fill("#dm-override input[name=override_reason]", "le transformateur est parti au tri à part");
+  // A wrong PIN: refused in plain words, the form stays for another try.
+  await page.fill("#dm-override input[name=override_pin]", "1357");
+  await page.click("#dm-override button.approve");
+  await page.waitForFunction(() => document.getElementById("feedback").textContent.includes("Pas validé"));
+  check("a wrong PIN is refused and the form stays", !(await page.isHidden("#dm-override"))
+    && (await page.inputValue("#dm-override input[name=override_pin]")) === "", await page.textContent("#feedback"));
+  await page.fill("#dm-override input[name=override_pin]", "2468");
   await page.fill("#dm-override input[name=override_reason]", "le transformateur est parti au tri à part");
   await page.click("#dm-override button.approve");
   await page.waitForSelector("#dismantle", { state: "hidden" });
@@ -204,7 +218,7 @@ async function dismantling(browser, base, supervisor, stations, badge) {
   check("with a supervisor's approval the item is dismantled", overridden.state === "dismantled", overridden.state);
   const mixAfter = await api(base, supervisor, "GET", `/api/v1/lots/${copperMix}`);
   check("and its bin took the typed mass", mixAfter.balance_g === 3250, String(mixAfter.balance_g));
-  check("the password was never queued", !(await page.evaluate(() => JSON.stringify(localStorage)).then((s) => s.includes(password))));
+  check("the PIN was never queued", !(await page.evaluate(() => JSON.stringify(localStorage)).then((s) => s.includes("2468"))));
   await context.close();
 }
 
@@ -271,6 +285,8 @@ async function main() {
       body: JSON.stringify({ login: "samira", password }),
     });
     const supervisor = login.headers.get("set-cookie").split(";")[0];
+    // The supervisor's own PIN: with their badge, it approves at a station.
+    supervisorBadge = (await api(base, supervisor, "PUT", "/api/v1/me/pin", { pin: "2468" })).badge_code;
     const station = async (name, kind) => (await api(base, supervisor, "POST", "/api/v1/stations", { name, kind })).code;
     const stations = {
       triage: await station("Tri 1", "triage"),

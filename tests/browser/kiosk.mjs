@@ -2,7 +2,7 @@
 // Starts a real greenchip on a fresh SQLite file, enrols a station from a supervisor's browser,
 // signs an apprentice in by typing a badge and Enter as a USB scanner would, scans an item,
 // takes an action, and checks the feed; then goes offline, scans twice, comes back, and finds
-// exactly two scans recorded.
+// exactly two scans recorded; last, five wrong PINs lock a badge and the kiosk says so.
 //
 //   node tests/browser/kiosk.mjs [path/to/greenchip]
 import { join } from "node:path";
@@ -27,6 +27,7 @@ async function main() {
   greenchip("user", "add", "--role", "supervisor", "--name", "samira", "--password", password);
   const apprentice = greenchip("user", "add", "--role", "apprentice", "--name", "youssef", "--display-name", "Youssef");
   const badge = apprentice.match(/badge: (AP-\w+)/)[1];
+  greenchip("user", "add", "--role", "apprentice", "--name", "karim", "--display-name", "Karim");
   const { server, base } = await startServer();
   try {
     const login = await fetch(`${base}/api/v1/auth/login`, {
@@ -104,6 +105,21 @@ async function main() {
     await page.reload();
     await page.waitForSelector("#scan");
     check("the queue stays empty after a reload", (await page.textContent("#queue")) === "0");
+
+    // Five wrong PINs lock a badge: the kiosk says to ask a supervisor, with no PIN pad.
+    const karim = (await api(base, cookie, "GET", "/api/v1/users")).find((u) => u.name === "karim");
+    await api(base, cookie, "PUT", `/api/v1/apprentices/${karim.id}/pin`, { pin: "4821" });
+    await page.keyboard.type(karim.badge_code);
+    await page.keyboard.press("Enter");
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      await page.waitForSelector("#pin-pad:not([hidden])");
+      for (let key = 0; key < 4; key++) await page.click("#pin-pad button[data-key='0']");
+      if (attempt < 5) await page.waitForFunction((n) => document.querySelectorAll("#feed li.err").length >= n, attempt);
+    }
+    await page.waitForFunction(() => document.getElementById("feedback").textContent.includes("bloqué"));
+    check("a locked badge is told to ask a supervisor", (await page.textContent("#feedback")).includes("encadrant"),
+      await page.textContent("#feedback"));
+    check("and gets no PIN pad", await page.isHidden("#pin-pad"));
 
     await browser.close();
   } finally {

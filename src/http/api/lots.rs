@@ -95,7 +95,9 @@ pub async fn reopen(
     request_body = TransferRequest,
     responses((status = 200, body = FlowAnswer), (status = 409, body = Problem, content_type = "application/problem+json",
         description = "the lot is finished, or the outputs are outside the tolerance (the detail shows input, outputs and difference)"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "`approval_refused`: the supervisor's badge and PIN in `override` were not accepted (the same answer whatever else is wrong)"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 423, body = Problem, content_type = "application/problem+json", description = "`badge_locked`: the approving badge is locked after too many wrong PINs")))]
 pub async fn transfer(
     State(state): State<AppState>,
     performing: Performing,
@@ -127,7 +129,9 @@ pub async fn transfer(
 #[utoipa::path(post, path = "/lots/{code}/reweighings", tag = "materials", params(("code" = String, Path)),
     request_body = ReweighRequest,
     responses((status = 200, body = FlowAnswer), (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "`approval_refused`: the supervisor's badge and PIN in `override` were not accepted (the same answer whatever else is wrong)"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 423, body = Problem, content_type = "application/problem+json", description = "`badge_locked`: the approving badge is locked after too many wrong PINs")))]
 pub async fn reweigh(
     State(state): State<AppState>,
     performing: Performing,
@@ -160,7 +164,9 @@ pub async fn reweigh(
 #[utoipa::path(post, path = "/dismantlings", tag = "materials", request_body = DismantleRequest,
     responses((status = 200, body = FlowAnswer), (status = 409, body = Problem, content_type = "application/problem+json",
         description = "the item is not being dismantled here, a lot is not open, or the fractions are outside the tolerance"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "`approval_refused`: the supervisor's badge and PIN in `override` were not accepted (the same answer whatever else is wrong)"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 423, body = Problem, content_type = "application/problem+json", description = "`badge_locked`: the approving badge is locked after too many wrong PINs")))]
 pub async fn dismantle(
     State(state): State<AppState>,
     performing: Performing,

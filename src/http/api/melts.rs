@@ -110,7 +110,9 @@ pub async fn note(
     request_body = PourRequest,
     responses((status = 200, body = FlowAnswer), (status = 409, body = Problem, content_type = "application/problem+json",
         description = "the melt is finished, or more was poured than charged beyond the tolerance"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "`approval_refused`: the supervisor's badge and PIN in `override` were not accepted (the same answer whatever else is wrong)"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 423, body = Problem, content_type = "application/problem+json", description = "`badge_locked`: the approving badge is locked after too many wrong PINs")))]
 pub async fn pour(
     State(state): State<AppState>,
     performing: Performing,

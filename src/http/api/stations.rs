@@ -225,7 +225,8 @@ impl ScanBody {
 /// A scan at an enrolled device: resolves it, logs it, answers what the station may do now.
 #[utoipa::path(post, path = "/scans", tag = "stations", request_body = ScanBody,
     responses((status = 200, body = ScanAnswer), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 423, body = Problem, content_type = "application/problem+json", description = "`badge_locked`: the badge is locked after too many wrong PINs, whatever PIN was sent")))]
 pub async fn scan(
     State(state): State<AppState>,
     at: StationDevice,
@@ -375,6 +376,51 @@ pub async fn set_pin(
     current.require(&[Role::Supervisor])?;
     stations::set_pin(&state.db, id, request.pin.as_deref(), current.user.id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OwnBadge {
+    /// The badge to scan at a station when approving a step.
+    badge_code: String,
+}
+
+/// Set or clear your own PIN (supervisors): with your badge, it approves a weighing outside
+/// the tolerance at a station. An account without a badge gets one.
+#[utoipa::path(put, path = "/me/pin", tag = "training", request_body = PinRequest,
+    responses((status = 200, body = OwnBadge), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn set_own_pin(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Json(request): Json<PinRequest>,
+) -> AppResult<Json<OwnBadge>> {
+    current.require(&[Role::Supervisor])?;
+    let badge_code =
+        stations::set_own_pin(&state.db, &current.user, request.pin.as_deref()).await?;
+    Ok(Json(OwnBadge { badge_code }))
+}
+
+/// Unlock a badge locked after too many wrong PINs (supervisors); its count starts again.
+#[utoipa::path(delete, path = "/apprentices/{id}/badge-lock", tag = "training", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn unlock_badge(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<StatusCode> {
+    current.require(&[Role::Supervisor])?;
+    crate::services::badge_locks::unlock(&state.db, id, current.user.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The badges locked now after too many wrong PINs (supervisors).
+#[utoipa::path(get, path = "/badge-locks", tag = "training",
+    responses((status = 200, body = [crate::services::badge_locks::LockedBadge])))]
+pub async fn locked_badges(
+    State(state): State<AppState>,
+    current: CurrentUser,
+) -> AppResult<Json<Vec<crate::services::badge_locks::LockedBadge>>> {
+    current.require(&[Role::Supervisor])?;
+    Ok(Json(crate::services::badge_locks::locked(&state.db).await?))
 }
 
 /// Work logs, filtered by apprentice, station, station kind, period (supervisors; an

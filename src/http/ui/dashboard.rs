@@ -3,12 +3,14 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
 
 use crate::domain::roles::Role;
 use crate::entities::event;
 use crate::http::AppState;
 use crate::http::auth::CurrentUser;
-use crate::http::ui::{Shell, render};
+use crate::http::extract::Form;
+use crate::http::ui::{PageContext, Shell, render};
 use crate::i18n::Lang;
 use crate::services::events::{self, EventFilter};
 
@@ -24,6 +26,8 @@ struct DashboardPage {
     apprentices: Vec<crate::entities::user::Model>,
     /// An apprentice's own record.
     own_record: Option<uuid::Uuid>,
+    /// Supervisors: badges locked after too many wrong PINs.
+    locked_badges: Vec<crate::services::badge_locks::LockedBadge>,
     /// Supervisors: this month's figures and alerts.
     figures: Option<crate::services::reports::Dashboard>,
 }
@@ -77,6 +81,14 @@ pub async fn page(
     } else {
         Vec::new()
     };
+    let locked_badges = if sees_audit {
+        match crate::services::badge_locks::locked(&state.db).await {
+            Ok(locked) => locked,
+            Err(error) => return error.into_response(),
+        }
+    } else {
+        Vec::new()
+    };
     let own_record = (current.role == Role::Apprentice).then_some(current.user.id);
     let figures = if sees_audit {
         match crate::services::reports::dashboard(&state.db).await {
@@ -88,6 +100,7 @@ pub async fn page(
     };
     let page = DashboardPage {
         apprentices,
+        locked_badges,
         own_record,
         figures,
         shell: Shell::new(&state, lang, "/", Some(&current)),
@@ -96,4 +109,27 @@ pub async fn page(
         sees_audit,
     };
     render(&page)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PinForm {
+    csrf: String,
+    pin: String,
+}
+
+/// A supervisor sets their own PIN, to approve steps at a station with their badge.
+pub async fn set_own_pin(
+    State(state): State<AppState>,
+    context: PageContext,
+    Form(form): Form<PinForm>,
+) -> Response {
+    if let Some(refused) = context.form_refusal(&state, &[Role::Supervisor], &form.csrf) {
+        return refused;
+    }
+    match crate::services::stations::set_own_pin(&state.db, &context.current.user, Some(&form.pin))
+        .await
+    {
+        Ok(_) => Redirect::to("/").into_response(),
+        Err(error) => context.app_error(&state, error),
+    }
 }

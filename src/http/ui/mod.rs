@@ -69,6 +69,8 @@ pages! {
     "/apprentices" => get(training::cohort);
     "/apprentices/{id}" => get(training::page);
     "/apprentices/{id}/skills" => post(training::set_skill);
+    "/apprentices/{id}/unlock-badge" => post(training::unlock_badge);
+    "/me/pin" => post(dashboard::set_own_pin);
     "/lots" => get(lots::list);
     "/lots/{code}" => get(lots::detail);
     "/lots/{code}/state" => post(lots::change_state);

@@ -33,6 +33,8 @@ struct TrainingPage {
     logs: Vec<WorkLog>,
     mass: String,
     can_edit: bool,
+    /// Until when the apprentice's badge is locked after wrong PINs, if it is.
+    locked_until: Option<chrono::DateTime<chrono::Utc>>,
     /// Hours per month and loss at dismantling per month, as SVG.
     charts: Vec<String>,
 }
@@ -56,10 +58,11 @@ pub async fn page(
             },
         )
         .await?;
-        Ok::<_, AppError>((record, logs))
+        let locked_until = crate::services::badge_locks::locked_until(&state.db, id).await?;
+        Ok::<_, AppError>((record, logs, locked_until))
     }
     .await;
-    let (record, mut logs) = match loaded {
+    let (record, mut logs, locked_until) = match loaded {
         Ok(loaded) => loaded,
         Err(error) => return context.app_error(&state, error),
     };
@@ -91,6 +94,7 @@ pub async fn page(
     };
     let page = TrainingPage {
         charts,
+        locked_until,
         mass: context.lang.kg(record.mass_handled_g),
         can_edit: context.current.role.is_any_of(&[Role::Supervisor]),
         shell,
@@ -142,6 +146,27 @@ pub async fn set_skill(
     )
     .await
     {
+        Ok(()) => Redirect::to(&format!("/apprentices/{id}")).into_response(),
+        Err(error) => context.app_error(&state, error),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+/// A supervisor unlocks the apprentice's badge after too many wrong PINs.
+pub async fn unlock_badge(
+    State(state): State<AppState>,
+    context: PageContext,
+    Path(id): Path<Uuid>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Some(refused) = context.form_refusal(&state, &[Role::Supervisor], &form.csrf) {
+        return refused;
+    }
+    match crate::services::badge_locks::unlock(&state.db, id, context.current.user.id).await {
         Ok(()) => Redirect::to(&format!("/apprentices/{id}")).into_response(),
         Err(error) => context.app_error(&state, error),
     }
