@@ -11,6 +11,9 @@
 //! `qpdf --qdf` round trip, which renumbers, decompresses and re-spaces, still verifies, and
 //! any edit that changes what is shown does not.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use lopdf::content::Content;
 use lopdf::{Dictionary, Document, Object, ObjectId};
 use sha2::{Digest, Sha256};
@@ -44,20 +47,25 @@ const MAX_DEPTH: usize = 64;
 /// A decoded stream larger than this is digested as "too large" rather than inflated.
 const MAX_STREAM_BYTES: usize = 64 * 1024 * 1024;
 
+/// The digests of the streams met so far, by object: the fonts every page shares are
+/// decoded and hashed once, not once a page.
+type Streams = RefCell<HashMap<ObjectId, [u8; 32]>>;
+
 /// The appearance of every page of `document`, in page order.
 pub fn appearance(document: &Document) -> Appearance {
+    let streams = Streams::default();
     let mut pages = Vec::new();
     for page_id in document.get_pages().into_values() {
-        pages.push(page_appearance(document, page_id));
+        pages.push(page_appearance(document, page_id, &streams));
     }
     Appearance {
-        document: document_digest(document),
+        document: document_digest(document, &streams),
         pages,
     }
 }
 
-fn document_digest(document: &Document) -> String {
-    let mut digest = Digester::new(document);
+fn document_digest(document: &Document, streams: &Streams) -> String {
+    let mut digest = Digester::new(document, streams);
     if let Ok(catalog) = document.catalog() {
         for key in DOCUMENT_KEYS {
             let Ok(value) = catalog.get(key) else {
@@ -89,14 +97,14 @@ fn document_digest(document: &Document) -> String {
     digest.finish()
 }
 
-fn page_appearance(document: &Document, page_id: ObjectId) -> PageAppearance {
+fn page_appearance(document: &Document, page_id: ObjectId, streams: &Streams) -> PageAppearance {
     let page = document
         .get_dictionary(page_id)
         .cloned()
         .unwrap_or_default();
     let page = with_inherited(document, page);
     let part = |fill: &dyn Fn(&mut Digester)| {
-        let mut digest = Digester::new(document);
+        let mut digest = Digester::new(document, streams);
         digest.visiting.push(page_id);
         fill(&mut digest);
         digest.finish()
@@ -146,19 +154,35 @@ struct Digester<'d> {
     hasher: Sha256,
     /// The references being followed: one met again is a cycle, fed as such.
     visiting: Vec<ObjectId>,
+    streams: &'d Streams,
 }
 
 impl<'d> Digester<'d> {
-    fn new(document: &'d Document) -> Digester<'d> {
+    fn new(document: &'d Document, streams: &'d Streams) -> Digester<'d> {
         Digester {
             document,
             hasher: Sha256::new(),
             visiting: Vec::new(),
+            streams,
         }
     }
 
     fn finish(self) -> String {
         hex::encode(self.hasher.finalize())
+    }
+
+    /// A referenced stream stands in the digest by its own digest, computed once.
+    fn stream_digest(&mut self, id: ObjectId, stream: &Object, depth: usize) -> [u8; 32] {
+        if let Some(known) = self.streams.borrow().get(&id) {
+            return *known;
+        }
+        let mut own = Digester::new(self.document, self.streams);
+        own.visiting = self.visiting.clone();
+        own.visiting.push(id);
+        own.object(stream, depth + 1);
+        let digest: [u8; 32] = own.hasher.finalize().into();
+        self.streams.borrow_mut().insert(id, digest);
+        digest
     }
 
     /// A length-prefixed byte string: no two sequences of fields feed the same bytes.
@@ -248,6 +272,11 @@ impl<'d> Digester<'d> {
                     return;
                 }
                 match self.document.get_object(*id) {
+                    Ok(stream @ Object::Stream(_)) => {
+                        let digest = self.stream_digest(*id, stream, depth);
+                        self.tag(b'#');
+                        self.hasher.update(digest);
+                    }
                     Ok(target) => {
                         self.visiting.push(*id);
                         self.object(target, depth + 1);
