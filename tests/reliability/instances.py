@@ -37,7 +37,8 @@ def sessions_are_shared(services):
     bases = [service.base for service in services]
     login = request(bases[0], "POST", "/api/v1/auth/login", {"login": "samira", "password": workload.PASSWORD})
     expect(login, 200, "log in on the first instance")
-    cookie = login.headers["set-cookie"].split(";")[0]
+    cookie = next(line.split(";")[0] for line in login.headers["set-cookie"].splitlines()
+                  if line.startswith("gc_session="))
     for base in bases:
         me = expect(request(base, "GET", "/api/v1/auth/me", headers={"Cookie": cookie}), 200,
                     f"the session made on {bases[0]} at {base}")

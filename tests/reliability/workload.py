@@ -211,8 +211,12 @@ def request(base, method, path, body=None, headers=None, timeout=REQUEST_TIMEOUT
         connection.request(method, path, body=data, headers=all_headers)
         response = connection.getresponse()
         text = response.read().decode()
-        return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, text,
-                      time.monotonic() - started)
+        headers = {}
+        for key, value in response.getheaders():
+            key = key.lower()
+            # Several cookies may be set at once (a session and a login device): one a line.
+            headers[key] = f"{headers[key]}\n{value}" if key == "set-cookie" and key in headers else value
+        return Answer(response.status, headers, text, time.monotonic() - started)
     finally:
         if own:
             connection.close()
