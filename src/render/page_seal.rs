@@ -11,8 +11,8 @@
 //! `qpdf --qdf` round trip, which renumbers, decompresses and re-spaces, still verifies, and
 //! any edit that changes what is shown does not.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use lopdf::content::Content;
 use lopdf::{Dictionary, Document, Object, ObjectId};
@@ -49,15 +49,16 @@ const MAX_STREAM_BYTES: usize = 64 * 1024 * 1024;
 
 /// The digests of the streams met so far, by object: the fonts every page shares are
 /// decoded and hashed once, not once a page.
-type Streams = RefCell<HashMap<ObjectId, [u8; 32]>>;
+type Streams = Mutex<HashMap<ObjectId, [u8; 32]>>;
 
-/// The appearance of every page of `document`, in page order.
+/// The appearance of every page of `document`, in page order; the pages are read on every
+/// core.
 pub fn appearance(document: &Document) -> Appearance {
     let streams = Streams::default();
-    let mut pages = Vec::new();
-    for page_id in document.get_pages().into_values() {
-        pages.push(page_appearance(document, page_id, &streams));
-    }
+    let page_ids: Vec<ObjectId> = document.get_pages().into_values().collect();
+    let pages = super::labels::in_parallel(&page_ids, |page_id| {
+        page_appearance(document, *page_id, &streams)
+    });
     Appearance {
         document: document_digest(document, &streams),
         pages,
@@ -173,15 +174,24 @@ impl<'d> Digester<'d> {
 
     /// A referenced stream stands in the digest by its own digest, computed once.
     fn stream_digest(&mut self, id: ObjectId, stream: &Object, depth: usize) -> [u8; 32] {
-        if let Some(known) = self.streams.borrow().get(&id) {
-            return *known;
+        let known = self
+            .streams
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .get(&id)
+            .copied();
+        if let Some(known) = known {
+            return known;
         }
         let mut own = Digester::new(self.document, self.streams);
         own.visiting = self.visiting.clone();
         own.visiting.push(id);
         own.object(stream, depth + 1);
         let digest: [u8; 32] = own.hasher.finalize().into();
-        self.streams.borrow_mut().insert(id, digest);
+        self.streams
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .insert(id, digest);
         digest
     }
 
