@@ -516,15 +516,17 @@ async fn certificate_verify_checks_a_demo_pdf_offline(url: &str) {
             run(&url, &args)
         })
     };
-    let offline = verify(vec![
-        "certificate".into(),
-        "verify".into(),
-        path.clone(),
-        "--key".into(),
-        issued.public_key.clone(),
-    ])
-    .await
-    .unwrap();
+    // The PDF at `path`, checked offline against `key`.
+    let verify_file = |key: String| {
+        verify(vec![
+            "certificate".into(),
+            "verify".into(),
+            path.clone(),
+            "--key".into(),
+            key,
+        ])
+    };
+    let offline = verify_file(issued.public_key.clone()).await.unwrap();
     assert!(
         offline.status.success(),
         "{}",
@@ -589,15 +591,7 @@ async fn certificate_verify_checks_a_demo_pdf_offline(url: &str) {
     );
     assert!(report.ends_with("status: valid\n"), "{report}");
     let other_key = greenchip::domain::certificate::public_key_hex(&[3; 32]);
-    let refused = verify(vec![
-        "certificate".into(),
-        "verify".into(),
-        path.clone(),
-        "--key".into(),
-        other_key,
-    ])
-    .await
-    .unwrap();
+    let refused = verify_file(other_key).await.unwrap();
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("NOT genuine"));
     // The same PDF with one received figure changed in its embedded snapshot.
@@ -623,15 +617,7 @@ async fn certificate_verify_checks_a_demo_pdf_offline(url: &str) {
         })
         .unwrap();
     std::fs::write(&file, &forged_pdf).unwrap();
-    let forged = verify(vec![
-        "certificate".into(),
-        "verify".into(),
-        path.clone(),
-        "--key".into(),
-        issued.public_key.clone(),
-    ])
-    .await
-    .unwrap();
+    let forged = verify_file(issued.public_key.clone()).await.unwrap();
     assert!(!forged.status.success());
     assert!(String::from_utf8_lossy(&forged.stderr).contains("NOT genuine"));
 
@@ -655,15 +641,7 @@ async fn certificate_verify_checks_a_demo_pdf_offline(url: &str) {
     let mut covered = Vec::new();
     document.save_to(&mut covered).unwrap();
     std::fs::write(&file, &covered).unwrap();
-    let covered = verify(vec![
-        "certificate".into(),
-        "verify".into(),
-        path.clone(),
-        "--key".into(),
-        issued.public_key.clone(),
-    ])
-    .await
-    .unwrap();
+    let covered = verify_file(issued.public_key.clone()).await.unwrap();
     assert!(!covered.status.success());
     assert!(
         String::from_utf8_lossy(&covered.stderr).contains(
@@ -698,15 +676,7 @@ async fn certificate_verify_checks_a_demo_pdf_offline(url: &str) {
     )
     .await
     .unwrap();
-    let superseded = verify(vec![
-        "certificate".into(),
-        "verify".into(),
-        path,
-        "--key".into(),
-        issued.public_key.clone(),
-    ])
-    .await
-    .unwrap();
+    let superseded = verify_file(issued.public_key.clone()).await.unwrap();
     assert!(!superseded.status.success());
     let report = stdout(&superseded);
     assert!(report.starts_with("genuine: "), "{report}");
