@@ -13,8 +13,6 @@
 //! - [`give_back`] / [`forget`]: after the attempt succeeded, return its count to a key
 //!   (an address, whose other people still count) or forget the key's failures altogether
 //!   (the account just proven).
-//! - [`check`] and [`record`]: the same in two steps, for a caller that only knows after
-//!   the fact whether to count (check, attempt, record a failure).
 //! - [`count`]: what is counted for a key now.
 //!
 //! Writes are one transaction that serialises on the keys it counts: SQLite's write lock
@@ -52,33 +50,6 @@ pub async fn take(
             retry_after_s: wait_s,
         });
     }
-    count_one(&txn, keys, &tallies, now).await?;
-    txn.commit().await?;
-    sweep(db, now).await?;
-    Ok(())
-}
-
-/// 429 with the seconds to wait when any key must wait; counts nothing.
-pub async fn check(
-    db: &DatabaseConnection,
-    keys: &[(&str, Rule)],
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    let tallies = tallies(db, keys.iter().map(|(key, _)| *key)).await?;
-    match longest_wait(keys, &tallies, now) {
-        0 => Ok(()),
-        retry_after_s => Err(AppError::TooManyRequests { retry_after_s }),
-    }
-}
-
-/// Counts one on every key, whatever the wait.
-pub async fn record(
-    db: &DatabaseConnection,
-    keys: &[(&str, Rule)],
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    let txn = begin(db, keys.iter().map(|(key, _)| *key)).await?;
-    let tallies = tallies(&txn, keys.iter().map(|(key, _)| *key)).await?;
     count_one(&txn, keys, &tallies, now).await?;
     txn.commit().await?;
     sweep(db, now).await?;
